@@ -1,0 +1,49 @@
+# Convenience wrapper around CMake. `make` builds, `make test` runs every test,
+# `make test-sanitize` runs them under ASan + UBSan, `make fuzz` fuzzes the parsers
+# for a bounded time, `make bench` runs the benchmarks.
+
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+ORT_VERSION = 1.30.0
+CMAKE_FLAGS ?=
+
+.PHONY: all test test-sanitize fuzz bench refs clean
+
+all:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# ONNX Runtime (npm onnxruntime-node) for the reference outputs of the real models.
+# Installed with --ignore-scripts: the package ships its native library for x64 Linux.
+refs:
+	@if command -v npm >/dev/null; then \
+	  if [ ! -d $(BUILD)/ort/node_modules/onnxruntime-node ]; then \
+	    mkdir -p $(BUILD)/ort && \
+	    npm install --prefix $(BUILD)/ort --no-save --no-audit --no-fund --ignore-scripts \
+	      onnxruntime-node@$(ORT_VERSION) >/dev/null || echo "warning: npm install onnxruntime-node failed"; \
+	  fi; \
+	else echo "warning: npm not found: tests that need ONNX Runtime references will skip"; fi
+
+test: all refs
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-sanitize: refs
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DVOCE_SANITIZE=ON -DVOCE_BENCH=OFF \
+	  -DVOCE_ORT_NODE_PATH=$(abspath $(BUILD))/ort/node_modules $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+
+fuzz:
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DVOCE_FUZZ=ON -DVOCE_TESTS=OFF -DVOCE_BENCH=OFF >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	cd $(BUILD_FUZZ) && ctest --output-on-failure -R fuzz
+	@echo "fuzzed each parser for $(FUZZ_SECONDS) s"
+
+bench: all refs
+	sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,173 @@
+/* The compiler driver: import each ONNX file, specialise, run the passes, write. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+#include "compiler.h"
+#include "onnx.h"
+#include "passes.h"
+
+vc_compile_options vc_compile_options_default(void)
+{
+    vc_compile_options o;
+    memset(&o, 0, sizeof o);
+    return o;
+}
+
+static int count_nodes(const vc_mgraph *g)
+{
+    int n = 0;
+    for (int gi = 0; gi < g->n_graphs; gi++) n += g->graphs[gi].n_nodes;
+    return n;
+}
+
+voce_status vc_compile_method(vc_mgraph *g, const vc_compile_options *o, vc_compile_report *report, int slot)
+{
+    vc_fold_stats fs = {0, 0};
+    int nodes_in = count_nodes(g);
+    vc_pass_resolve(g);
+    voce_status st = vc_pass_fold(g, 0, !o->no_fold, &fs);
+    if (!st) {
+        vc_pass_dce(g);
+        st = vc_pass_compact(g);
+    }
+    if (!st) st = vc_pass_check_ops(g);
+    if (!st) st = vc_pass_plan(g);
+    if (st || !report) return st;
+    uint64_t cbytes = 0;
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].kind == VC_VAL_CONST) cbytes += g->values[v].nbytes;
+    snprintf(report->m[slot].name, sizeof report->m[slot].name, "%s", g->name ? g->name : "");
+    report->m[slot].nodes_in = nodes_in;
+    report->m[slot].nodes_out = count_nodes(g);
+    report->m[slot].folded = fs.folded;
+    report->m[slot].inlined_ifs = fs.inlined_ifs;
+    report->m[slot].const_bytes = cbytes;
+    report->m[slot].arena_bytes = g->graphs[0].arena_size;
+    return VOCE_OK;
+}
+
+/* "dir/model.onnx" -> "model" */
+static void file_stem(const char *path, char *out, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    snprintf(out, n, "%s", b);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out) *dot = 0;
+}
+
+/* --meta values are typed by their look: an integer, a number, else a string. */
+static vc_meta typed_meta(const char *key, const char *text)
+{
+    vc_meta m;
+    memset(&m, 0, sizeof m);
+    m.key = key;
+    char *end;
+    errno = 0;
+    long long i = strtoll(text, &end, 10);
+    if (*text && !*end && !errno) {
+        m.type = VOCE_META_INT;
+        m.i = i;
+        return m;
+    }
+    double f = strtod(text, &end);
+    if (*text && !*end && !errno) {
+        m.type = VOCE_META_FLOAT;
+        m.f = f;
+        return m;
+    }
+    m.type = VOCE_META_STRING;
+    m.s = text;
+    return m;
+}
+
+static voce_status specialise(vc_mgraph *g, const vc_compile_options *o, int *fix_used, int *shape_used)
+{
+    for (int i = 0; i < o->n_shape; i++) {
+        voce_status st = vc_pass_set_shape(g, o->shape_name[i], o->shape_value[i]);
+        if (st == VOCE_OK) shape_used[i] = 1;
+        else if (st != VOCE_ERR_NOT_FOUND) return st;
+    }
+    for (int i = 0; i < o->n_fix; i++) {
+        voce_status st = vc_pass_fix_input(g, o->fix_name[i], o->fix_value[i]);
+        if (st == VOCE_OK) fix_used[i] = 1;
+        else if (st != VOCE_ERR_NOT_FOUND) return st;
+    }
+    vc_error_clear();
+    return VOCE_OK;
+}
+
+static voce_status add_onnx_meta(vc_writer *w, const vc_onnx_model *m)
+{
+    char key[512];
+    for (int i = 0; i < m->n_props; i++) {
+        snprintf(key, sizeof key, "onnx.%s", m->prop_keys[i]);
+        vc_meta e = {.key = key, .type = VOCE_META_STRING, .s = m->prop_values[i]};
+        voce_status st = vc_writer_add_meta(w, &e);
+        if (st) return st;
+    }
+    return VOCE_OK;
+}
+
+static voce_status compile_one(vc_writer *w, const vc_compile_options *o, int i, vc_compile_report *report,
+                               int *fix_used, int *shape_used)
+{
+    char name[256];
+    if (o->method[i]) snprintf(name, sizeof name, "%s", o->method[i]);
+    else if (o->n_inputs == 1) snprintf(name, sizeof name, "main");
+    else file_stem(o->onnx_path[i], name, sizeof name);
+    vc_onnx_model m;
+    voce_status st = vc_onnx_load(o->onnx_path[i], &m);
+    if (st) return st;
+    m.graph.name = vc_pool_strdup(&m.graph.pool, name);
+    st = specialise(&m.graph, o, fix_used, shape_used);
+    if (!st) st = vc_compile_method(&m.graph, o, report, i);
+    if (!st) st = vc_writer_add_method(w, &m.graph);
+    if (!st) st = add_onnx_meta(w, &m);
+    if (st) vc_error_prefix(st, "%s (method '%s'): ", o->onnx_path[i], name);
+    vc_onnx_free(&m);
+    return st;
+}
+
+static voce_status check_names(const vc_compile_options *o)
+{
+    if (o->n_inputs < 1) return vc_error(VOCE_ERR_INVALID_ARG, "no ONNX input given");
+    for (int i = 0; i < o->n_inputs; i++)
+        for (int j = 0; j < i; j++)
+            if (o->method[i] && o->method[j] && !strcmp(o->method[i], o->method[j]))
+                return vc_error(VOCE_ERR_INVALID_ARG, "method name '%s' is given twice", o->method[i]);
+    return VOCE_OK;
+}
+
+voce_status vc_compile(const vc_compile_options *o, const char *out_path, vc_compile_report *report)
+{
+    voce_status st = check_names(o);
+    if (st) return st;
+    if (report) memset(report, 0, sizeof *report);
+    vc_writer *w = vc_writer_create();
+    if (!w) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    int fix_used[VC_COMPILE_MAX] = {0}, shape_used[VC_COMPILE_MAX] = {0};
+    for (int i = 0; i < o->n_inputs && !st; i++) st = compile_one(w, o, i, report, fix_used, shape_used);
+    for (int i = 0; i < o->n_fix && !st; i++)
+        if (!fix_used[i]) st = vc_error(VOCE_ERR_NOT_FOUND, "--fix %s: no method has an input named '%s'", o->fix_name[i], o->fix_name[i]);
+    for (int i = 0; i < o->n_shape && !st; i++)
+        if (!shape_used[i]) st = vc_error(VOCE_ERR_NOT_FOUND, "--shape %s: no method has an input named '%s'", o->shape_name[i], o->shape_name[i]);
+    vc_meta ver = {.key = "voce.compiler", .type = VOCE_META_STRING, .s = "voce " VC_COMPILER_VERSION};
+    if (!st) st = vc_writer_add_meta(w, &ver);
+    for (int i = 0; i < o->n_meta && !st; i++) {
+        vc_meta m = typed_meta(o->meta_key[i], o->meta_value[i]);
+        st = vc_writer_add_meta(w, &m);
+    }
+    if (!st) st = vc_writer_save(w, out_path);
+    if (!st && report) {
+        report->n_methods = o->n_inputs;
+        FILE *f = fopen(out_path, "rb");
+        if (f && fseek(f, 0, SEEK_END) == 0) report->file_bytes = (uint64_t)ftell(f);
+        if (f) fclose(f);
+    }
+    vc_writer_destroy(w);
+    return st;
+}

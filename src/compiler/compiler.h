@@ -1,0 +1,68 @@
+/* The compiler: ONNX files in, one .voce program out.
+ *
+ *   vc_compile_options o = vc_compile_options_default();
+ *   vc_compile_add_input(&o, "silero_vad.onnx", NULL);     // method name: "main"
+ *   vc_compile_fix(&o, "sr", "16000");                      // specialise an input
+ *   vc_compile(&o, "silero.voce", &report);                 // writes atomically
+ *   vc_compile_options_free(&o);
+ *
+ * Passes, in order, per method: kernel lookup; specialisation (--fix inputs become
+ * constants, --shape pins input dims); a forward sweep that infers static shapes, folds
+ * nodes whose inputs are constant (and Shape/Size of statically shaped values), and
+ * inlines If nodes whose condition folded; dead-code elimination; compaction (dead
+ * values, constants and graphs are dropped); lifetimes and, where every shape is
+ * static, an arena plan. A node left without a kernel after that is an error naming
+ * op type, node and opset.
+ */
+#ifndef VC_COMPILER_H
+#define VC_COMPILER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../format/format.h"
+#include "../runtime/graph.h"
+
+#define VC_COMPILE_MAX 64
+#define VC_COMPILER_VERSION "0.1.0"
+
+typedef struct vc_compile_options {
+    int n_inputs;
+    const char *onnx_path[VC_COMPILE_MAX];
+    const char *method[VC_COMPILE_MAX];     /* NULL: "main" for one file, else file stem */
+    int n_fix;
+    const char *fix_name[VC_COMPILE_MAX];
+    const char *fix_value[VC_COMPILE_MAX];  /* "16000" or "1,2,3" */
+    int n_shape;
+    const char *shape_name[VC_COMPILE_MAX];
+    const char *shape_value[VC_COMPILE_MAX]; /* "1,576" */
+    int n_meta;
+    const char *meta_key[VC_COMPILE_MAX];
+    const char *meta_value[VC_COMPILE_MAX];  /* typed by its look: int, float, else string */
+    int no_fold;                             /* skip constant folding (for tests) */
+} vc_compile_options;
+
+typedef struct vc_compile_report {
+    int n_methods;
+    struct {
+        char name[128];
+        int nodes_in;           /* nodes in the ONNX graph (all graphs, Constant excluded) */
+        int nodes_out;          /* nodes left after the passes */
+        int folded;             /* nodes folded into constants */
+        int inlined_ifs;
+        uint64_t const_bytes;
+        uint64_t arena_bytes;   /* static plan of graph 0, 0 if dynamic */
+    } m[VC_COMPILE_MAX];
+    uint64_t file_bytes;
+} vc_compile_report;
+
+vc_compile_options vc_compile_options_default(void);
+
+/* Compile and write out_path (through a temporary file; nothing is written on error).
+ * report may be NULL. */
+voce_status vc_compile(const vc_compile_options *o, const char *out_path, vc_compile_report *report);
+
+/* The passes on one imported method graph (used by vc_compile and by tests). */
+voce_status vc_compile_method(vc_mgraph *g, const vc_compile_options *o, vc_compile_report *report, int slot);
+
+#endif

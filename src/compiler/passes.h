@@ -1,0 +1,40 @@
+/* The compiler's graph passes over a vc_mgraph (see compiler.h for their order). */
+#ifndef VC_PASSES_H
+#define VC_PASSES_H
+
+#include "../runtime/graph.h"
+
+/* Set node->op from the registry for every node of every graph (NULL if none). */
+void vc_pass_resolve(vc_mgraph *g);
+
+/* Turn graph-0 input `name` into a constant parsed from text ("16000", "1,2,3").
+ * VOCE_ERR_NOT_FOUND if the method has no such input. */
+voce_status vc_pass_fix_input(vc_mgraph *g, const char *name, const char *text);
+
+/* Pin the dims of graph-0 input `name` ("1,576"). VOCE_ERR_NOT_FOUND if absent. */
+voce_status vc_pass_set_shape(vc_mgraph *g, const char *name, const char *text);
+
+typedef struct vc_fold_stats {
+    int folded;
+    int inlined_ifs;
+} vc_fold_stats;
+
+/* Forward sweep over graph gi and its nested graphs: static shape inference, constant
+ * folding (when fold is set) and inlining of If nodes with a constant condition. */
+voce_status vc_pass_fold(vc_mgraph *g, int gi, int fold, vc_fold_stats *stats);
+
+/* Remove nodes whose outputs nobody reads (graph 0's outputs are the roots). */
+void vc_pass_dce(vc_mgraph *g);
+
+/* Drop values, constants and graphs that no live node or graph references, and
+ * renumber what remains. Also recomputes def_node. */
+voce_status vc_pass_compact(vc_mgraph *g);
+
+/* Lifetimes of every value and, for graphs whose shapes are all static, an arena
+ * plan (value offsets and graph arena_size). */
+voce_status vc_pass_plan(vc_mgraph *g);
+
+/* Error if any node is left without a kernel, naming op type, node and opset. */
+voce_status vc_pass_check_ops(const vc_mgraph *g);
+
+#endif

@@ -1,0 +1,354 @@
+/* Reference f32 GEMM (see gemm.h) in plain portable C.
+ *
+ * Models' Conv, MatMul and LSTM run through it, so it is written to be fast on the
+ * x86-64 baseline at -O2 (SSE2, no FMA) without intrinsics: every micro-kernel holds its
+ * accumulators in 4-float arrays (one SSE register each) indexed only by compile-time
+ * constants, so gcc and clang keep them in registers and turn each 4-lane loop into one
+ * vector instruction; eight accumulators per kernel hide the latency of the adds.
+ *
+ * Paths, chosen per call:
+ *   - N below the 8-wide tile and smaller than M: solve C^T = B^T A^T instead, so that
+ *     the short side becomes M (Conv with few output positions).
+ *   - M <= 4 and B transposed (weights stored [N, K], LSTM steps): dot products along K,
+ *     2 rows x 4 columns at a time, B read in place.
+ *   - M == 1 and B row-major (GEMV): a 1 x 32 kernel streams B in place.
+ *   - otherwise blocked: K in blocks of KC, N in blocks of NC; a 4 x 8 kernel reads A in
+ *     place and B in place (row-major B) or packed into 8-wide panels (transposed B).
+ * Limits: single-threaded; stack use about 40 KiB; no heap.
+ */
+#include "gemm.h"
+
+#include "../../core/f16.h"
+
+enum {
+    KC = 128, /* K block: a 4 x KC sliver of A and a KC x 8 panel of B stay in L1 */
+    NC = 64,  /* N block: a packed KC x NC block of B is 32 KiB */
+    KD = 512  /* K chunk of the dot path when A's rows must be copied to be contiguous */
+};
+
+/* Matrix view: element (r, c) at p[r * rs + c * cs]. */
+typedef struct {
+    const float *p;
+    int64_t rs, cs;
+} mview;
+
+typedef struct {
+    float *p;
+    int64_t rs, cs;
+} cview;
+
+/* acc[0..3] += x * b[0..3]  and  acc[0..3] += a[0..3] * b[0..3]. The product is a
+ * statement of its own so that clang does not contract it into fmuladd: that keeps
+ * results identical on targets with FMA and avoids a clang 14 SLP quirk that doubles
+ * the live accumulators (spills). */
+#define VMADD(acc, x, b)                                                                   \
+    for (int l_ = 0; l_ < 4; l_++) {                                                       \
+        float m_ = (x) * (b)[l_];                                                          \
+        (acc)[l_] += m_;                                                                   \
+    }
+#define VMUL(acc, a, b)                                                                    \
+    for (int l_ = 0; l_ < 4; l_++) {                                                       \
+        float m_ = (a)[l_] * (b)[l_];                                                      \
+        (acc)[l_] += m_;                                                                   \
+    }
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* t (4 x 8, row stride 8) = sum over p < kc of a_i[p * acs] * b[p * bs + j]. */
+static void kernel_4x8(int64_t kc, const float *a0, const float *a1, const float *a2,
+                       const float *a3, int64_t acs, const float *b, int64_t bs, float *t)
+{
+    float c00[4] = {0}, c01[4] = {0}, c10[4] = {0}, c11[4] = {0};
+    float c20[4] = {0}, c21[4] = {0}, c30[4] = {0}, c31[4] = {0};
+    for (int64_t p = 0; p < kc; p++) {
+        const float *bp = b + p * bs;
+        float x0 = a0[p * acs], x1 = a1[p * acs], x2 = a2[p * acs], x3 = a3[p * acs];
+        VMADD(c00, x0, bp);
+        VMADD(c01, x0, bp + 4);
+        VMADD(c10, x1, bp);
+        VMADD(c11, x1, bp + 4);
+        VMADD(c20, x2, bp);
+        VMADD(c21, x2, bp + 4);
+        VMADD(c30, x3, bp);
+        VMADD(c31, x3, bp + 4);
+    }
+    for (int l = 0; l < 4; l++) {
+        t[l] = c00[l];
+        t[4 + l] = c01[l];
+        t[8 + l] = c10[l];
+        t[12 + l] = c11[l];
+        t[16 + l] = c20[l];
+        t[20 + l] = c21[l];
+        t[24 + l] = c30[l];
+        t[28 + l] = c31[l];
+    }
+}
+
+/* t[0..31] = sum over p < k of a[p * acs] * b[p * bs + j]. */
+static void kernel_1x32(int64_t k, const float *a, int64_t acs, const float *b, int64_t bs,
+                        float *t)
+{
+    float c0[4] = {0}, c1[4] = {0}, c2[4] = {0}, c3[4] = {0};
+    float c4[4] = {0}, c5[4] = {0}, c6[4] = {0}, c7[4] = {0};
+    for (int64_t p = 0; p < k; p++) {
+        const float *bp = b + p * bs;
+        float x = a[p * acs];
+        VMADD(c0, x, bp);
+        VMADD(c1, x, bp + 4);
+        VMADD(c2, x, bp + 8);
+        VMADD(c3, x, bp + 12);
+        VMADD(c4, x, bp + 16);
+        VMADD(c5, x, bp + 20);
+        VMADD(c6, x, bp + 24);
+        VMADD(c7, x, bp + 28);
+    }
+    for (int l = 0; l < 4; l++) {
+        t[l] = c0[l];
+        t[4 + l] = c1[l];
+        t[8 + l] = c2[l];
+        t[12 + l] = c3[l];
+        t[16 + l] = c4[l];
+        t[20 + l] = c5[l];
+        t[24 + l] = c6[l];
+        t[28 + l] = c7[l];
+    }
+}
+
+/* Dot kernels write 4-lane partial sums, reduced afterwards by reduce_dots: reducing
+ * inside the kernel leads clang's SLP vectorizer to group lanes across columns instead
+ * of along K. */
+
+/* part[(i * 4 + j) * 4 + l]: lane l of dot(a_i[0..k4), b_j[0..k4)) for 2 rows of A and
+ * 4 columns of op(B), all contiguous along K; k4 is a multiple of 4. */
+static void dot_2x4(int64_t k4, const float *a0, const float *a1, const float *const *b,
+                    float *part)
+{
+    const float *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+    float s00[4] = {0}, s01[4] = {0}, s02[4] = {0}, s03[4] = {0};
+    float s10[4] = {0}, s11[4] = {0}, s12[4] = {0}, s13[4] = {0};
+    for (int64_t p = 0; p < k4; p += 4) {
+        VMUL(s00, a0 + p, b0 + p);
+        VMUL(s01, a0 + p, b1 + p);
+        VMUL(s02, a0 + p, b2 + p);
+        VMUL(s03, a0 + p, b3 + p);
+        VMUL(s10, a1 + p, b0 + p);
+        VMUL(s11, a1 + p, b1 + p);
+        VMUL(s12, a1 + p, b2 + p);
+        VMUL(s13, a1 + p, b3 + p);
+    }
+    for (int l = 0; l < 4; l++) {
+        part[l] = s00[l];
+        part[4 + l] = s01[l];
+        part[8 + l] = s02[l];
+        part[12 + l] = s03[l];
+        part[16 + l] = s10[l];
+        part[20 + l] = s11[l];
+        part[24 + l] = s12[l];
+        part[28 + l] = s13[l];
+    }
+}
+
+/* The same for one row of A; two accumulators per column keep eight independent adds in
+ * flight. */
+static void dot_1x4(int64_t k4, const float *a, const float *const *b, float *part)
+{
+    const float *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+    float s0[4] = {0}, s1[4] = {0}, s2[4] = {0}, s3[4] = {0};
+    float u0[4] = {0}, u1[4] = {0}, u2[4] = {0}, u3[4] = {0};
+    int64_t p = 0;
+    for (; p + 8 <= k4; p += 8) {
+        VMUL(s0, a + p, b0 + p);
+        VMUL(s1, a + p, b1 + p);
+        VMUL(s2, a + p, b2 + p);
+        VMUL(s3, a + p, b3 + p);
+        VMUL(u0, a + p + 4, b0 + p + 4);
+        VMUL(u1, a + p + 4, b1 + p + 4);
+        VMUL(u2, a + p + 4, b2 + p + 4);
+        VMUL(u3, a + p + 4, b3 + p + 4);
+    }
+    if (p < k4) {
+        VMUL(s0, a + p, b0 + p);
+        VMUL(s1, a + p, b1 + p);
+        VMUL(s2, a + p, b2 + p);
+        VMUL(s3, a + p, b3 + p);
+    }
+    for (int l = 0; l < 4; l++) {
+        part[l] = s0[l] + u0[l];
+        part[4 + l] = s1[l] + u1[l];
+        part[8 + l] = s2[l] + u2[l];
+        part[12 + l] = s3[l] + u3[l];
+    }
+}
+
+/* t[i * 4 + j] = the reduced partial sums plus the K tail k4..k done in scalar. */
+static void reduce_dots(int64_t m, int64_t k4, int64_t k, const float *const *a,
+                        const float *const *b, const float *part, float *t)
+{
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < 4; j++) {
+            const float *v = part + (i * 4 + j) * 4;
+            float s = (v[0] + v[2]) + (v[1] + v[3]);
+            for (int64_t p = k4; p < k; p++) s += a[i][p] * b[j][p];
+            t[i * 4 + j] = s;
+        }
+}
+
+/* C block (m x n) = alpha * t + beta * C on the first K block (C not read when beta is
+ * 0), C += alpha * t on later ones. t has row stride ts. */
+static void store_tile(const float *t, int64_t ts, int64_t m, int64_t n, float alpha,
+                       float beta, int first, float *c, int64_t rs, int64_t cs)
+{
+    for (int64_t i = 0; i < m; i++) {
+        float *ci = c + i * rs;
+        const float *ti = t + i * ts;
+        if (!first)
+            for (int64_t j = 0; j < n; j++) ci[j * cs] += alpha * ti[j];
+        else if (beta == 0.0f)
+            for (int64_t j = 0; j < n; j++) ci[j * cs] = alpha * ti[j];
+        else
+            for (int64_t j = 0; j < n; j++) ci[j * cs] = alpha * ti[j] + beta * ci[j * cs];
+    }
+}
+
+static void scale_c(int64_t M, int64_t N, float beta, cview c)
+{
+    if (beta == 1.0f) return;
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float *x = &c.p[i * c.rs + j * c.cs];
+            *x = beta == 0.0f ? 0.0f : beta * *x;
+        }
+}
+
+/* Copy a kc x nr corner of B (element (p, j) at src[p * rs + j * cs]) into an 8-wide
+ * panel, zero-filling columns nr..7 so the kernel needs no column edge case. */
+static void pack_panel(int64_t kc, int64_t nr, const float *src, int64_t rs, int64_t cs,
+                       float *dst)
+{
+    for (int64_t j = 0; j < 8; j++)
+        for (int64_t p = 0; p < kc; p++) dst[p * 8 + j] = j < nr ? src[p * rs + j * cs] : 0.0f;
+}
+
+static void gemm_blocked(int64_t M, int64_t N, int64_t K, float alpha, mview a, mview b,
+                         float beta, cview c)
+{
+    float pack[KC * NC];
+    float t[32];
+    int in_place = b.cs == 1; /* B rows contiguous: full panels need no copy */
+    for (int64_t jc = 0; jc < N; jc += NC) {
+        int64_t nc = min64(NC, N - jc);
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            int64_t kc = min64(KC, K - pc);
+            const float *bblk = b.p + pc * b.rs + jc * b.cs;
+            for (int64_t jr = 0; jr < nc; jr += 8)
+                if (!in_place || jr + 8 > nc)
+                    pack_panel(kc, min64(8, nc - jr), bblk + jr * b.cs, b.rs, b.cs,
+                               pack + jr * kc);
+            for (int64_t ic = 0; ic < M; ic += 4) {
+                int64_t m = min64(4, M - ic);
+                /* rows past M repeat row 0; their results are not stored */
+                const float *a0 = a.p + ic * a.rs + pc * a.cs;
+                const float *a1 = m > 1 ? a0 + a.rs : a0;
+                const float *a2 = m > 2 ? a0 + 2 * a.rs : a0;
+                const float *a3 = m > 3 ? a0 + 3 * a.rs : a0;
+                for (int64_t jr = 0; jr < nc; jr += 8) {
+                    int packed = !in_place || jr + 8 > nc;
+                    const float *bp = packed ? pack + jr * kc : bblk + jr;
+                    kernel_4x8(kc, a0, a1, a2, a3, a.cs, bp, packed ? 8 : b.rs, t);
+                    store_tile(t, 8, m, min64(8, nc - jr), alpha, beta, pc == 0,
+                               c.p + ic * c.rs + (jc + jr) * c.cs, c.rs, c.cs);
+                }
+            }
+        }
+    }
+}
+
+/* M <= 4, B transposed (column j of op(B) contiguous along K). */
+static void gemm_dot(int64_t M, int64_t N, int64_t K, float alpha, mview a, mview b,
+                     float beta, cview c)
+{
+    float abuf[4 * KD];
+    float part[32], t[8];
+    int64_t kd;
+    for (int64_t pc = 0; pc < K; pc += kd) {
+        const float *ar[4];
+        kd = a.cs == 1 ? K : min64(KD, K - pc);
+        for (int64_t i = 0; i < M; i++) {
+            if (a.cs == 1) {
+                ar[i] = a.p + i * a.rs + pc;
+                continue;
+            }
+            for (int64_t p = 0; p < kd; p++) abuf[i * KD + p] = a.p[i * a.rs + (pc + p) * a.cs];
+            ar[i] = abuf + i * KD;
+        }
+        for (int64_t i = 0; i < M; i += 2) {
+            int64_t m = min64(2, M - i);
+            for (int64_t j = 0; j < N; j += 4) {
+                int64_t nb = min64(4, N - j);
+                const float *bj[4];
+                for (int64_t q = 0; q < 4; q++) bj[q] = b.p + (j + (q < nb ? q : 0)) * b.cs + pc;
+                if (m == 2)
+                    dot_2x4(kd & ~(int64_t)3, ar[i], ar[i + 1], bj, part);
+                else
+                    dot_1x4(kd & ~(int64_t)3, ar[i], bj, part);
+                reduce_dots(m, kd & ~(int64_t)3, kd, ar + i, bj, part, t);
+                store_tile(t, 4, m, nb, alpha, beta, pc == 0, c.p + i * c.rs + j * c.cs,
+                           c.rs, c.cs);
+            }
+        }
+    }
+}
+
+/* M == 1, B row-major: whole 32-column strips in one pass over K, the rest blocked. */
+static void gemv_rows(int64_t N, int64_t K, float alpha, mview a, mview b, float beta,
+                      cview c)
+{
+    float t[32];
+    int64_t j = 0;
+    for (; j + 32 <= N; j += 32) {
+        kernel_1x32(K, a.p, a.cs, b.p + j, b.rs, t);
+        store_tile(t, 32, 1, 32, alpha, beta, 1, c.p + j * c.cs, c.rs, c.cs);
+    }
+    if (j < N) {
+        mview bt = {b.p + j, b.rs, b.cs};
+        cview ct = {c.p + j * c.cs, c.rs, c.cs};
+        gemm_blocked(1, N - j, K, alpha, a, bt, beta, ct);
+    }
+}
+
+void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                 float *C, int64_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    mview a = trans_a ? (mview){A, 1, lda} : (mview){A, lda, 1};
+    mview b = trans_b ? (mview){B, 1, ldb} : (mview){B, ldb, 1};
+    cview c = {C, ldc, 1};
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, c);
+        return;
+    }
+    if (N < 8 && N < M) {
+        mview at = {b.p, b.cs, b.rs}, bt = {a.p, a.cs, a.rs};
+        cview ct = {c.p, c.cs, c.rs};
+        int64_t tmp = M;
+        M = N, N = tmp;
+        a = at, b = bt, c = ct;
+    }
+    if (M <= 4 && b.rs == 1 && b.cs != 1)
+        gemm_dot(M, N, K, alpha, a, b, beta, c);
+    else if (M == 1 && b.cs == 1)
+        gemv_rows(N, K, alpha, a, b, beta, c);
+    else
+        gemm_blocked(M, N, K, alpha, a, b, beta, c);
+}
+
+void vc_f16_to_f32_array(const uint16_t *src, float *dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) dst[i] = vc_f16_to_f32(src[i]);
+}
+
+void vc_f32_to_f16_array(const float *src, uint16_t *dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) dst[i] = vc_f32_to_f16(src[i]);
+}

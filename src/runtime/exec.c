@@ -1,0 +1,503 @@
+/* Executor (see exec.h for the memory scheme). */
+#include "exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+#include "memplan.h"
+#include "op.h"
+
+/* Loop refuses to run more iterations than this (a hostile or broken model must not
+ * hang the caller). */
+#define VC_LOOP_MAX_ITERS ((int64_t)1 << 24)
+
+typedef struct vc_block {
+    struct vc_block *next;
+    size_t size;
+} vc_block;
+
+#define VC_BLOCK_HDR 64 /* data starts 64 bytes after the header, keeping alignment */
+
+struct vc_gexec {
+    int n_own;
+    int32_t *own;           /* NODE values of this graph */
+    int planned;            /* a plan exists and is used */
+    int replan;             /* this run found a tensor that did not fit: plan again */
+    int trial;              /* this run records sizes */
+    unsigned char *arena;
+    uint64_t arena_size;
+    vc_block *extra;        /* separate allocations of the current run */
+    uint64_t extra_bytes;
+    int64_t *poff;          /* per own value: planned offset */
+    uint64_t *psize;        /* per own value: planned size */
+    uint64_t *rec;          /* per own value: size recorded in the trial run */
+    int32_t *slot;          /* per method value: index into own[], -1 if not own */
+};
+
+static void free_extra(vc_exec *x, vc_gexec *g)
+{
+    vc_block *b = g->extra;
+    while (b) {
+        vc_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    g->extra = NULL;
+    x->memory_used -= g->extra_bytes;
+    g->extra_bytes = 0;
+}
+
+static voce_status charge(vc_exec *x, uint64_t bytes, const char *what)
+{
+    if (bytes > x->memory_limit || x->memory_used > x->memory_limit - bytes)
+        return vc_error(VOCE_ERR_NOMEM,
+                        "%s needs %llu bytes; with %llu in use that exceeds the memory limit of "
+                        "%llu bytes (voce_method_options.memory_limit)",
+                        what, (unsigned long long)bytes, (unsigned long long)x->memory_used,
+                        (unsigned long long)x->memory_limit);
+    x->memory_used += bytes;
+    return VOCE_OK;
+}
+
+static voce_status extra_alloc(vc_exec *x, vc_gexec *g, size_t nbytes, const char *name, void **out)
+{
+    size_t size = (nbytes + 63) & ~(size_t)63;
+    voce_status st = charge(x, size, name);
+    if (st) return st;
+    vc_block *b = aligned_alloc(64, VC_BLOCK_HDR + (size ? size : 64));
+    if (!b) {
+        x->memory_used -= size;
+        return vc_error(VOCE_ERR_NOMEM, "out of memory allocating %zu bytes for '%s'", nbytes, name);
+    }
+    b->size = size;
+    b->next = g->extra;
+    g->extra = b;
+    g->extra_bytes += size;
+    *out = (unsigned char *)b + VC_BLOCK_HDR;
+    return VOCE_OK;
+}
+
+/* Memory for value v (produced in graph gi) of nbytes. */
+static voce_status alloc_value(vc_exec *x, int gi, int v, size_t nbytes, void **out)
+{
+    vc_gexec *g = &x->gx[gi];
+    int s = g->slot[v];
+    if (s >= 0 && !g->trial) {
+        if (nbytes <= g->psize[s]) {
+            *out = g->arena + g->poff[s];
+            return VOCE_OK;
+        }
+        g->replan = 1;
+    }
+    if (s >= 0 && g->trial) g->rec[s] = nbytes;
+    return extra_alloc(x, g, nbytes, x->mg->values[v].name, out);
+}
+
+static voce_status ensure_scratch(vc_exec *x, size_t need)
+{
+    if (need <= x->scratch_size) return VOCE_OK;
+    size_t size = (need + 4095) & ~(size_t)4095;
+    x->memory_used -= x->scratch_size;
+    free(x->scratch);
+    x->scratch = NULL;
+    x->scratch_size = 0;
+    voce_status st = charge(x, size, "kernel scratch memory");
+    if (st) return st;
+    x->scratch = aligned_alloc(64, size);
+    if (!x->scratch) {
+        x->memory_used -= size;
+        return vc_error(VOCE_ERR_NOMEM, "out of memory allocating %zu bytes of scratch", size);
+    }
+    x->scratch_size = size;
+    return VOCE_OK;
+}
+
+/* After a trial run: place what it recorded in one arena. */
+static voce_status make_plan(vc_exec *x, int gi)
+{
+    vc_gexec *g = &x->gx[gi];
+    const vc_mgraph *mg = x->mg;
+    vc_live *items = malloc(sizeof *items * (size_t)(g->n_own ? g->n_own : 1));
+    uint64_t *offs = malloc(sizeof *offs * (size_t)(g->n_own ? g->n_own : 1));
+    if (!items || !offs) {
+        free(items); free(offs);
+        return vc_error(VOCE_ERR_NOMEM, "out of memory planning graph %d", gi);
+    }
+    for (int s = 0; s < g->n_own; s++) {
+        int v = g->own[s];
+        items[s].size = x->root[v] == v ? g->rec[s] : 0;
+        items[s].first = mg->values[v].def_node;
+        items[s].last = x->last[v] < items[s].first ? items[s].first : x->last[v];
+    }
+    uint64_t total = vc_memplan(items, g->n_own, offs);
+    voce_status st = VOCE_OK;
+    if (total == UINT64_MAX) st = vc_error(VOCE_ERR_NOMEM, "out of memory planning graph %d", gi);
+    if (!st) {
+        x->memory_used -= g->arena_size;
+        free(g->arena);
+        g->arena = NULL;
+        g->arena_size = 0;
+        st = charge(x, total + 64, "the tensor arena");
+    }
+    if (!st) {
+        g->arena = aligned_alloc(64, (size_t)total + 64);
+        if (!g->arena) {
+            x->memory_used -= total + 64;
+            st = vc_error(VOCE_ERR_NOMEM, "out of memory allocating a %llu-byte arena",
+                          (unsigned long long)total);
+        }
+    }
+    if (!st) {
+        g->arena_size = total + 64;
+        for (int s = 0; s < g->n_own; s++) {
+            g->poff[s] = (int64_t)offs[s];
+            g->psize[s] = items[s].size;
+        }
+        g->planned = 1;
+    }
+    free(items);
+    free(offs);
+    return st;
+}
+
+static voce_status exec_graph(vc_exec *x, int gi);
+
+static int graph_attr(const vc_node *n, const char *name)
+{
+    const vc_attr *a = vc_attr_find(n, name);
+    return a && a->type == VC_ATTR_GRAPH ? a->graph : -1;
+}
+
+/* Copy src into the freshly allocated output value v of graph gi. */
+static voce_status emit_copy(vc_exec *x, int gi, int v, const vc_tensor *src)
+{
+    vc_tensor *dst = &x->vals[v];
+    size_t nb = vc_nbytes(src);
+    void *p;
+    voce_status st = alloc_value(x, gi, v, nb, &p);
+    if (st) return st;
+    if (nb) memcpy(p, src->data, nb);
+    *dst = *src;
+    dst->data = p;
+    return VOCE_OK;
+}
+
+static voce_status run_if(vc_exec *x, int gi, const vc_node *n)
+{
+    const vc_tensor *c = n->n_in > 0 && n->in[0] >= 0 ? &x->vals[n->in[0]] : NULL;
+    if (!c || !c->data || vc_numel(c) != 1)
+        return vc_node_error(n, VOCE_ERR_SHAPE, "condition must be a tensor of one element");
+    int b = graph_attr(n, vc_get_int(c, 0) ? "then_branch" : "else_branch");
+    if (b < 0) return vc_node_error(n, VOCE_ERR_FORMAT, "branch graph is missing");
+    const vc_graph *bg = &x->mg->graphs[b];
+    if (bg->n_out != n->n_out)
+        return vc_node_error(n, VOCE_ERR_FORMAT, "branch has %d outputs, node has %d", bg->n_out, n->n_out);
+    voce_status st = exec_graph(x, b);
+    for (int k = 0; !st && k < n->n_out; k++) {
+        const vc_tensor *src = &x->vals[bg->out[k]];
+        if (!src->data) return vc_node_error(n, VOCE_ERR_FORMAT, "branch output %d was not computed", k);
+        st = emit_copy(x, gi, n->out[k], src);
+    }
+    return st;
+}
+
+
+/* Loop state that lives across iterations: carried values and stacked scan outputs. */
+typedef struct {
+    vc_tensor t;
+    size_t cap;     /* scan outputs: bytes allocated */
+    int64_t count;  /* scan outputs: iterations appended */
+} loop_buf;
+
+static voce_status keep_copy(loop_buf *b, const vc_tensor *src)
+{
+    size_t nb = vc_nbytes(src);
+    void *p = malloc(nb ? nb : 1);
+    if (!p) return vc_error(VOCE_ERR_NOMEM, "out of memory in Loop");
+    if (nb) memcpy(p, src->data, nb);
+    free(b->t.data);
+    b->t = *src;
+    b->t.data = p;
+    return VOCE_OK;
+}
+
+static voce_status append_scan(vc_exec *x, const vc_node *n, loop_buf *b, const vc_tensor *src)
+{
+    size_t nb = vc_nbytes(src);
+    if (b->count == 0) {
+        b->t = *src;
+        b->t.data = NULL;
+        if (src->rank >= VOCE_MAX_RANK)
+            return vc_node_error(n, VOCE_ERR_SHAPE, "scan output rank too high");
+    } else if (src->dtype != b->t.dtype || src->rank != b->t.rank ||
+               memcmp(src->dims, b->t.dims, sizeof(int64_t) * (size_t)src->rank)) {
+        return vc_node_error(n, VOCE_ERR_SHAPE, "scan output changes shape between iterations");
+    }
+    size_t used = nb * (size_t)b->count;
+    if (used + nb > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : nb * 4 + 64;
+        if (cap > x->memory_limit)
+            return vc_node_error(n, VOCE_ERR_NOMEM, "scan outputs exceed the memory limit");
+        void *p = realloc(b->t.data, cap);
+        if (!p) return vc_error(VOCE_ERR_NOMEM, "out of memory in Loop");
+        b->t.data = p;
+        b->cap = cap;
+    }
+    if (nb) memcpy((char *)b->t.data + used, src->data, nb);
+    b->count++;
+    return VOCE_OK;
+}
+
+static voce_status emit_scan(vc_exec *x, int gi, const vc_node *n, int k, loop_buf *b, int body_out)
+{
+    vc_tensor t = b->t;
+    if (b->count == 0) { /* no iteration: shape [0], dtype as declared */
+        voce_dtype dt = x->mg->values[body_out].dtype;
+        memset(&t, 0, sizeof t);
+        t.dtype = voce_dtype_size(dt) ? dt : VOCE_DTYPE_F32;
+        t.rank = 1;
+        t.data = &t; /* any non-NULL pointer: zero bytes are read */
+    } else {
+        memmove(t.dims + 1, t.dims, sizeof(int64_t) * (size_t)t.rank);
+        t.dims[0] = b->count;
+        t.rank++;
+    }
+    return emit_copy(x, gi, n->out[k], &t);
+}
+
+static voce_status loop_step(vc_exec *x, const vc_node *n, int body, int64_t it, int *cond,
+                             loop_buf *car, int n_car, loop_buf *scan, int n_scan)
+{
+    const vc_graph *bg = &x->mg->graphs[body];
+    int64_t iter_val = it;
+    uint8_t cond_val = (uint8_t)*cond;
+    vc_tensor iter_t = {VOCE_DTYPE_I64, 0, {0}, &iter_val};
+    vc_tensor cond_t = {VOCE_DTYPE_BOOL, 0, {0}, &cond_val};
+    x->vals[bg->in[0]] = iter_t;
+    x->vals[bg->in[1]] = cond_t;
+    for (int j = 0; j < n_car; j++) x->vals[bg->in[2 + j]] = car[j].t;
+    voce_status st = exec_graph(x, body);
+    if (st) return st;
+    const vc_tensor *c = &x->vals[bg->out[0]];
+    if (vc_numel(c) != 1) return vc_node_error(n, VOCE_ERR_SHAPE, "body condition must have one element");
+    *cond = vc_get_int(c, 0) != 0;
+    for (int j = 0; j < n_car && !st; j++) st = keep_copy(&car[j], &x->vals[bg->out[1 + j]]);
+    for (int k = 0; k < n_scan && !st; k++) st = append_scan(x, n, &scan[k], &x->vals[bg->out[1 + n_car + k]]);
+    return st;
+}
+
+static voce_status run_loop(vc_exec *x, int gi, const vc_node *n)
+{
+    int body = graph_attr(n, "body");
+    if (body < 0 || n->n_in < 2) return vc_node_error(n, VOCE_ERR_FORMAT, "Loop needs a body and 2+ inputs");
+    const vc_graph *bg = &x->mg->graphs[body];
+    int n_car = n->n_in - 2;
+    int n_scan = bg->n_out - 1 - n_car;
+    if (bg->n_in != n_car + 2 || n_scan < 0 || n->n_out != n_car + n_scan)
+        return vc_node_error(n, VOCE_ERR_FORMAT, "body inputs/outputs do not match the node");
+    int64_t trips = -1;
+    int cond = 1;
+    for (int k = 0; k < n->n_in; k++)
+        if (n->in[k] >= 0 && !x->vals[n->in[k]].data)
+            return vc_node_error(n, VOCE_ERR_FORMAT, "input %d is used before it is computed", k);
+    if (n->in[0] >= 0) {
+        if (vc_numel(&x->vals[n->in[0]]) != 1) return vc_node_error(n, VOCE_ERR_SHAPE, "M must have one element");
+        trips = vc_get_int(&x->vals[n->in[0]], 0);
+    }
+    if (n->in[1] >= 0) {
+        if (vc_numel(&x->vals[n->in[1]]) != 1) return vc_node_error(n, VOCE_ERR_SHAPE, "cond must have one element");
+        cond = vc_get_int(&x->vals[n->in[1]], 0) != 0;
+    }
+    loop_buf *car = calloc((size_t)n_car + 1, sizeof *car);
+    loop_buf *scan = calloc((size_t)n_scan + 1, sizeof *scan);
+    voce_status st = car && scan ? VOCE_OK : vc_error(VOCE_ERR_NOMEM, "out of memory in Loop");
+    for (int j = 0; j < n_car && !st; j++) {
+        if (n->in[2 + j] < 0) st = vc_node_error(n, VOCE_ERR_FORMAT, "loop-carried input %d is missing", j);
+        else st = keep_copy(&car[j], &x->vals[n->in[2 + j]]);
+    }
+    for (int64_t it = 0; !st && cond && (trips < 0 || it < trips); it++) {
+        if (it >= VC_LOOP_MAX_ITERS)
+            st = vc_node_error(n, VOCE_ERR_UNSUPPORTED, "more than %lld iterations", (long long)VC_LOOP_MAX_ITERS);
+        else
+            st = loop_step(x, n, body, it, &cond, car, n_car, scan, n_scan);
+    }
+    for (int j = 0; j < n_car && !st; j++) st = emit_copy(x, gi, n->out[j], &car[j].t);
+    for (int k = 0; k < n_scan && !st; k++) st = emit_scan(x, gi, n, n_car + k, &scan[k], bg->out[1 + n_car + k]);
+    for (int j = 0; car && j < n_car; j++) free(car[j].t.data);
+    for (int k = 0; scan && k < n_scan; k++) free(scan[k].t.data);
+    free(car);
+    free(scan);
+    return st;
+}
+
+static voce_status check_outputs(const vc_node *n, const vc_tensor *out)
+{
+    for (int k = 0; k < n->n_out; k++) {
+        if (voce_dtype_size(out[k].dtype) == 0 || out[k].rank < 0 || out[k].rank > VOCE_MAX_RANK ||
+            vc_numel(&out[k]) < 0)
+            return vc_node_error(n, VOCE_ERR_SHAPE, "output %d has an invalid type or shape", k);
+    }
+    return VOCE_OK;
+}
+
+static voce_status run_node(vc_exec *x, int gi, const vc_node *n, vc_tensor **in, vc_tensor *out)
+{
+    for (int k = 0; k < n->n_in; k++) {
+        int v = n->in[k];
+        in[k] = v < 0 ? NULL : &x->vals[v];
+        if (in[k] && !in[k]->data)
+            return vc_node_error(n, VOCE_ERR_FORMAT, "input '%s' is used before it is computed",
+                                 x->mg->values[v].name);
+    }
+    memset(out, 0, sizeof *out * (size_t)n->n_out);
+    voce_status st = n->op->infer(n, in, out);
+    if (st == VC_NEED_DATA) return vc_node_error(n, VOCE_ERR_INTERNAL, "infer asked for missing data");
+    if (st) return st;
+    if ((st = check_outputs(n, out))) return st;
+    if (n->op->flags & VC_OP_ALIAS) {
+        if (vc_nbytes(&out[0]) != vc_nbytes(in[0]))
+            return vc_node_error(n, VOCE_ERR_INTERNAL, "view changes the byte count");
+        out[0].data = in[0]->data;
+        x->vals[n->out[0]] = out[0];
+        return VOCE_OK;
+    }
+    for (int k = 0; k < n->n_out; k++) {
+        st = alloc_value(x, gi, n->out[k], vc_nbytes(&out[k]), &out[k].data);
+        if (st) return st;
+    }
+    size_t need = n->op->scratch ? n->op->scratch(n, in, out) : 0;
+    if ((st = ensure_scratch(x, need))) return st;
+    vc_ctx ctx = {x->scratch, x->scratch_size};
+    if ((st = n->op->run(n, in, out, &ctx))) return st;
+    for (int k = 0; k < n->n_out; k++) x->vals[n->out[k]] = out[k];
+    return VOCE_OK;
+}
+
+static voce_status exec_graph(vc_exec *x, int gi)
+{
+    const vc_graph *gr = &x->mg->graphs[gi];
+    vc_gexec *g = &x->gx[gi];
+    free_extra(x, g);
+    for (int s = 0; s < g->n_own; s++) x->vals[g->own[s]].data = NULL;
+    g->trial = !g->planned;
+    g->replan = 0;
+    if (g->trial)
+        for (int s = 0; s < g->n_own; s++) g->rec[s] = 0;
+    voce_status st = VOCE_OK;
+    for (int i = 0; i < gr->n_nodes && !st; i++) {
+        const vc_node *n = &gr->nodes[i];
+        if (n->op->flags & VC_OP_CONTROL) {
+            st = strcmp(n->op_type, "If") == 0 ? run_if(x, gi, n) : run_loop(x, gi, n);
+            continue;
+        }
+        /* inputs/outputs arrays on the stack for the common case; nodes never nest */
+        vc_tensor *in_small[16];
+        vc_tensor out_small[8];
+        vc_tensor **in = n->n_in <= 16 ? in_small : malloc(sizeof *in * (size_t)n->n_in);
+        vc_tensor *out = n->n_out <= 8 ? out_small : malloc(sizeof *out * (size_t)n->n_out);
+        if (!in || !out) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
+        else st = run_node(x, gi, n, in, out);
+        if (in != in_small) free(in);
+        if (out != out_small) free(out);
+    }
+    if (!st && g->trial) st = make_plan(x, gi);
+    if (g->replan) g->planned = 0;
+    for (int k = 0; !st && k < gr->n_out; k++)
+        if (!x->vals[gr->out[k]].data)
+            st = vc_error(VOCE_ERR_FORMAT, "graph output '%s' was not computed",
+                          x->mg->values[gr->out[k]].name);
+    return st;
+}
+
+static voce_status init_graph(vc_exec *x, int gi)
+{
+    const vc_mgraph *mg = x->mg;
+    vc_gexec *g = &x->gx[gi];
+    g->slot = malloc(sizeof *g->slot * (size_t)mg->n_values);
+    if (!g->slot) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    int n = 0;
+    for (int v = 0; v < mg->n_values; v++) {
+        g->slot[v] = -1;
+        if (mg->values[v].graph == gi && mg->values[v].kind == VC_VAL_NODE) g->slot[v] = n++;
+    }
+    g->n_own = n;
+    size_t cnt = (size_t)(n ? n : 1);
+    g->own = malloc(sizeof *g->own * cnt);
+    g->poff = calloc(cnt, sizeof *g->poff);
+    g->psize = calloc(cnt, sizeof *g->psize);
+    g->rec = calloc(cnt, sizeof *g->rec);
+    if (!g->own || !g->poff || !g->psize || !g->rec) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    for (int v = 0; v < mg->n_values; v++)
+        if (g->slot[v] >= 0) g->own[g->slot[v]] = v;
+    vc_alias_roots(mg, gi, x->root);
+    return VOCE_OK;
+}
+
+voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit)
+{
+    memset(x, 0, sizeof *x);
+    x->mg = mg;
+    x->memory_limit = memory_limit;
+    size_t nv = (size_t)(mg->n_values ? mg->n_values : 1);
+    x->vals = calloc(nv, sizeof *x->vals);
+    x->root = malloc(sizeof *x->root * nv);
+    x->last = malloc(sizeof *x->last * nv);
+    x->gx = calloc((size_t)(mg->n_graphs ? mg->n_graphs : 1), sizeof *x->gx);
+    if (!x->vals || !x->root || !x->last || !x->gx) {
+        vc_exec_free(x);
+        return vc_error(VOCE_ERR_NOMEM, "out of memory creating a method instance");
+    }
+    for (int v = 0; v < mg->n_values; v++) {
+        const vc_value *val = &mg->values[v];
+        x->root[v] = v;
+        x->last[v] = -1;
+        if (val->kind == VC_VAL_CONST) vc_value_tensor(val, &x->vals[v]);
+    }
+    for (int gi = 0; gi < mg->n_graphs; gi++) {
+        voce_status st = init_graph(x, gi);
+        if (st) {
+            vc_exec_free(x);
+            return st;
+        }
+        vc_compute_last_use(mg, gi, x->last);
+    }
+    /* a view keeps its owner's bytes alive as long as the view is read */
+    for (int v = 0; v < mg->n_values; v++) {
+        int r = x->root[v];
+        if (r != v && mg->values[r].graph == mg->values[v].graph && x->last[v] > x->last[r])
+            x->last[r] = x->last[v];
+    }
+    return VOCE_OK;
+}
+
+void vc_exec_free(vc_exec *x)
+{
+    if (x->gx && x->mg) {
+        for (int gi = 0; gi < x->mg->n_graphs; gi++) {
+            vc_gexec *g = &x->gx[gi];
+            free_extra(x, g);
+            free(g->arena);
+            free(g->own);
+            free(g->poff);
+            free(g->psize);
+            free(g->rec);
+            free(g->slot);
+        }
+    }
+    free(x->gx);
+    free(x->vals);
+    free(x->root);
+    free(x->last);
+    free(x->scratch);
+    memset(x, 0, sizeof *x);
+}
+
+voce_status vc_exec_run(vc_exec *x) { return exec_graph(x, 0); }
+
+uint64_t vc_exec_arena_bytes(const vc_exec *x)
+{
+    uint64_t n = 0;
+    for (int gi = 0; gi < x->mg->n_graphs; gi++) n += x->gx[gi].arena_size;
+    return n;
+}

@@ -1,0 +1,45 @@
+/* The executor: runs the graphs of one method instance.
+ *
+ * Memory: every graph has one arena. The first run with new shapes is a *trial*: each
+ * tensor gets its own allocation and its size is recorded; after it, the recorded sizes
+ * and lifetimes are placed in one arena (memplan.h). Later runs reuse that plan with no
+ * heap allocation; a tensor that no longer fits its slot (shapes changed) gets its own
+ * allocation for that run and the next run plans anew. Scratch memory is one buffer per
+ * method instance that grows to the largest request.
+ *
+ * Views (VC_OP_ALIAS ops) share their input's bytes. If runs the chosen branch and
+ * copies its outputs; Loop copies carried values between iterations (Loop allocates
+ * while it runs: its state size is only known as it goes).
+ */
+#ifndef VC_EXEC_H
+#define VC_EXEC_H
+
+#include <stdint.h>
+
+#include "graph.h"
+
+typedef struct vc_gexec vc_gexec;
+
+typedef struct vc_exec {
+    const vc_mgraph *mg;
+    vc_tensor *vals;            /* current tensor of every value */
+    vc_gexec *gx;               /* per graph */
+    int32_t *root;              /* alias roots (memplan.h), per value */
+    int32_t *last;              /* last reader of each value, extended over its views */
+    void *scratch;
+    size_t scratch_size;
+    uint64_t memory_limit;
+    uint64_t memory_used;       /* arenas + separate allocations + scratch */
+} vc_exec;
+
+/* Prepare an executor for mg (constants bound, lifetimes computed). */
+voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit);
+void vc_exec_free(vc_exec *x);
+
+/* Run graph 0. Its formal inputs must have been bound in x->vals beforehand. */
+voce_status vc_exec_run(vc_exec *x);
+
+/* Bytes of the planned arenas (0 before the first run). */
+uint64_t vc_exec_arena_bytes(const vc_exec *x);
+
+#endif

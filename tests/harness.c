@@ -1,0 +1,83 @@
+/* Test harness implementation (see harness.h). */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int n_pass, n_fail, n_skip;
+static int cur_failed, cur_skipped;
+static const char *cur_name = "";
+
+void vt_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stdout, "  FAIL %s (%s:%d): ", cur_name, file, line);
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+    cur_failed = 1;
+}
+
+void vt_skip(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stdout, "  skip %s: ", cur_name);
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+    cur_skipped = 1;
+}
+
+int vt_failed(void) { return cur_failed; }
+
+void vt_run(const char *name, void (*fn)(void))
+{
+    cur_name = name;
+    cur_failed = cur_skipped = 0;
+    fn();
+    if (cur_failed) n_fail++;
+    else if (cur_skipped) n_skip++;
+    else { n_pass++; fprintf(stdout, "  ok   %s\n", name); }
+    fflush(stdout);
+}
+
+int vt_finish(void)
+{
+    printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
+    if (n_fail) return 1;
+    if (n_pass == 0 && n_skip > 0) return 77;
+    return 0;
+}
+
+const char *vt_data(const char *rel)
+{
+    static char buf[4096];
+    const char *root = getenv("VOCE_TEST_DATA");
+    if (!root || !*root) root = "../shared";
+    snprintf(buf, sizeof buf, "%s/%s", root, rel);
+    struct stat st;
+    return stat(buf, &st) == 0 ? buf : NULL;
+}
+
+const char *vt_tmp(const char *name)
+{
+    static char buf[4096];
+    const char *b = getenv("VOCE_BUILD_DIR");
+    if (!b || !*b) b = ".";
+    snprintf(buf, sizeof buf, "%s/test-tmp", b);
+    mkdir(buf, 0777);
+    snprintf(buf, sizeof buf, "%s/test-tmp/%s", b, name);
+    return buf;
+}
+
+const char *vt_source_dir(void)
+{
+    const char *s = getenv("VOCE_SOURCE_DIR");
+    return s && *s ? s : ".";
+}

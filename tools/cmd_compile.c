@@ -1,0 +1,105 @@
+/* voce compile: ONNX files -> one .voce program. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "compiler/compiler.h"
+
+static const char help[] =
+    "usage: voce compile IN.onnx[:METHOD] ... -o OUT.voce [options]\n"
+    "\n"
+    "Compile one or more ONNX models into one program. Each ONNX file becomes a method,\n"
+    "named METHOD, or 'main' when there is one file, or else the file's name without\n"
+    ".onnx. Tensors stored as external data are read from beside the model.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE       the program to write (written whole or not at all)\n"
+    "  --fix INPUT=VALUE       make an input a constant, e.g. --fix sr=16000;\n"
+    "                          VALUE is a number or a comma-separated list\n"
+    "  --shape INPUT=D0,D1,..  pin an input's free dimensions, e.g. --shape input=1,576\n"
+    "  --meta KEY=VALUE        add metadata; VALUE is stored as an integer, a float or\n"
+    "                          a string, whichever it reads as\n"
+    "  --no-fold               keep constant subgraphs as nodes (for debugging)\n"
+    "  -q, --quiet             print nothing on success\n"
+    "\n"
+    "Passes: shape inference, constant folding, specialisation of fixed inputs (If\n"
+    "branches on them fold away), dead-code elimination, memory planning. An op without\n"
+    "a kernel stops compilation with its type, node name and opset.\n";
+
+/* "model.onnx:enc" -> path "model.onnx", method "enc" (only if the whole string is
+ * not itself an existing file). */
+static void split_method(char *arg, const char **path, const char **method)
+{
+    struct stat st;
+    *path = arg;
+    *method = NULL;
+    char *colon = strrchr(arg, ':');
+    if (!colon || stat(arg, &st) == 0) return;
+    if (!colon[1] || strchr(colon + 1, '/')) return;
+    *colon = 0;
+    *method = colon + 1;
+}
+
+static int add_pair(const char *opt, char *arg, const char **names, const char **values, int *n)
+{
+    char *value;
+    if (!arg) return cli_usage_error("compile", "%s needs NAME=VALUE", opt);
+    if (cli_split_eq(arg, &value)) return cli_usage_error("compile", "%s '%s': expected NAME=VALUE", opt, arg);
+    if (*n == VC_COMPILE_MAX) return cli_usage_error("compile", "too many %s options", opt);
+    names[*n] = arg;
+    values[*n] = value;
+    (*n)++;
+    return 0;
+}
+
+int cmd_compile(int argc, char **argv)
+{
+    vc_compile_options o = vc_compile_options_default();
+    const char *out = NULL;
+    int quiet = 0, rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        char *a = argv[i];
+        char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (cli_is_help(a)) { fputs(help, stdout); return 0; }
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (!next) return cli_usage_error("compile", "%s needs a file name", a);
+            out = next;
+            i++;
+        } else if (!strcmp(a, "--fix")) {
+            rc = add_pair(a, next, o.fix_name, o.fix_value, &o.n_fix);
+            i++;
+        } else if (!strcmp(a, "--shape")) {
+            rc = add_pair(a, next, o.shape_name, o.shape_value, &o.n_shape);
+            i++;
+        } else if (!strcmp(a, "--meta")) {
+            rc = add_pair(a, next, o.meta_key, o.meta_value, &o.n_meta);
+            i++;
+        } else if (!strcmp(a, "--no-fold")) {
+            o.no_fold = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("compile", "unknown option '%s'", a);
+        } else {
+            if (o.n_inputs == VC_COMPILE_MAX) return cli_usage_error("compile", "too many inputs");
+            split_method(a, &o.onnx_path[o.n_inputs], &o.method[o.n_inputs]);
+            o.n_inputs++;
+        }
+    }
+    if (rc) return rc;
+    if (!o.n_inputs) return cli_usage_error("compile", "no ONNX input given");
+    if (!out) return cli_usage_error("compile", "no output given (-o OUT.voce)");
+    vc_compile_report rep;
+    voce_status st = vc_compile(&o, out, &rep);
+    if (st) return cli_fail("compile", st);
+    if (!quiet) {
+        for (int i = 0; i < rep.n_methods; i++)
+            printf("method %-12s %5d nodes -> %4d (%d folded, %d If inlined), %.1f KiB constants, arena %s%.1f KiB\n",
+                   rep.m[i].name, rep.m[i].nodes_in, rep.m[i].nodes_out, rep.m[i].folded, rep.m[i].inlined_ifs,
+                   rep.m[i].const_bytes / 1024.0, rep.m[i].arena_bytes ? "" : "dynamic ",
+                   rep.m[i].arena_bytes / 1024.0);
+        printf("wrote %s (%.1f KiB)\n", out, rep.file_bytes / 1024.0);
+    }
+    return 0;
+}

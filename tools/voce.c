@@ -1,0 +1,61 @@
+/* voce: the command-line program. One subcommand per file (cmd_*.c). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: voce <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  compile   compile ONNX models into one .voce program\n"
+    "  info      describe a .voce program: methods, inputs, outputs, metadata\n"
+    "  run       run a method of a program on .npy arrays\n"
+    "\n"
+    "'voce <command> --help' describes a command. 'voce --version' prints the version.\n";
+
+int cli_fail(const char *cmd, voce_status st)
+{
+    fprintf(stderr, "voce %s: %s: %s\n", cmd, voce_status_str(st), voce_last_error());
+    return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "voce %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nrun 'voce %s --help' for usage\n", cmd);
+    return 2;
+}
+
+int cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }
+
+int cli_split_eq(char *arg, char **value)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) return -1;
+    *eq = 0;
+    *value = eq + 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("voce %s\n", voce_version());
+        return 0;
+    }
+    if (!strcmp(argv[1], "compile")) return cmd_compile(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
+    fprintf(stderr, "voce: unknown command '%s'\n%s", argv[1], usage);
+    return 2;
+}
