@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "format/format.h"
+#include "runtime/op.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

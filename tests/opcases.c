@@ -120,6 +120,11 @@ vt_opcase *vt_opcases_load(int *count)
         }
     }
     fclose(f);
+    /* realloc may have moved the cases: point each node at its own storage again */
+    for (int i = 0; i < n; i++) {
+        cases[i].node.attr = cases[i].attrs;
+        cases[i].node.name = cases[i].name;
+    }
     if (bad) {
         if (!load_error[0]) snprintf(load_error, sizeof load_error, "malformed manifest %s", path);
         vt_opcases_free(cases, n);

@@ -63,6 +63,7 @@ int main(void)
         return vt_finish();
     }
     for (int i = 0; i < n; i++) {
+        if (!strcmp(cases[i].node.op_type, "@graph")) continue; /* whole graphs: test_ops_e2e */
         cur = &cases[i];
         vt_run(cases[i].name, run_case);
     }

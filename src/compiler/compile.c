@@ -112,23 +112,46 @@ static voce_status add_onnx_meta(vc_writer *w, const vc_onnx_model *m)
     return VOCE_OK;
 }
 
-static voce_status compile_one(vc_writer *w, const vc_compile_options *o, int i, vc_compile_report *report,
-                               int *fix_used, int *shape_used)
+static void method_name(const vc_compile_options *o, int i, char *name, size_t n)
 {
-    char name[256];
-    if (o->method[i]) snprintf(name, sizeof name, "%s", o->method[i]);
-    else if (o->n_inputs == 1) snprintf(name, sizeof name, "main");
-    else file_stem(o->onnx_path[i], name, sizeof name);
-    vc_onnx_model m;
-    voce_status st = vc_onnx_load(o->onnx_path[i], &m);
-    if (st) return st;
-    m.graph.name = vc_pool_strdup(&m.graph.pool, name);
-    st = specialise(&m.graph, o, fix_used, shape_used);
-    if (!st) st = vc_compile_method(&m.graph, o, report, i);
-    if (!st) st = vc_writer_add_method(w, &m.graph);
-    if (!st) st = add_onnx_meta(w, &m);
-    if (st) vc_error_prefix(st, "%s (method '%s'): ", o->onnx_path[i], name);
-    vc_onnx_free(&m);
+    if (o->method[i]) snprintf(name, n, "%s", o->method[i]);
+    else if (o->n_inputs == 1) snprintf(name, n, "main");
+    else file_stem(o->onnx_path[i], name, n);
+}
+
+/* Import every file and specialise it first, so that a --fix or --shape naming no
+ * input is reported before any long pass runs. */
+static voce_status load_all(const vc_compile_options *o, vc_onnx_model *models, int *loaded)
+{
+    int fix_used[VC_COMPILE_MAX] = {0}, shape_used[VC_COMPILE_MAX] = {0};
+    voce_status st = VOCE_OK;
+    for (int i = 0; i < o->n_inputs && !st; i++) {
+        char name[256];
+        method_name(o, i, name, sizeof name);
+        st = vc_onnx_load(o->onnx_path[i], &models[i]);
+        if (st) break;
+        (*loaded)++;
+        models[i].graph.name = vc_pool_strdup(&models[i].graph.pool, name);
+        st = specialise(&models[i].graph, o, fix_used, shape_used);
+        if (st) vc_error_prefix(st, "%s (method '%s'): ", o->onnx_path[i], name);
+    }
+    for (int i = 0; i < o->n_fix && !st; i++)
+        if (!fix_used[i])
+            st = vc_error(VOCE_ERR_NOT_FOUND, "--fix %s: no method has an input named '%s'", o->fix_name[i], o->fix_name[i]);
+    for (int i = 0; i < o->n_shape && !st; i++)
+        if (!shape_used[i])
+            st = vc_error(VOCE_ERR_NOT_FOUND, "--shape %s: no method has an input named '%s'", o->shape_name[i],
+                          o->shape_name[i]);
+    return st;
+}
+
+static voce_status compile_one(vc_writer *w, const vc_compile_options *o, int i, vc_onnx_model *m,
+                               vc_compile_report *report)
+{
+    voce_status st = vc_compile_method(&m->graph, o, report, i);
+    if (!st) st = vc_writer_add_method(w, &m->graph);
+    if (!st) st = add_onnx_meta(w, m);
+    if (st) vc_error_prefix(st, "%s (method '%s'): ", o->onnx_path[i], m->graph.name);
     return st;
 }
 
@@ -147,14 +170,16 @@ voce_status vc_compile(const vc_compile_options *o, const char *out_path, vc_com
     voce_status st = check_names(o);
     if (st) return st;
     if (report) memset(report, 0, sizeof *report);
+    vc_onnx_model *models = calloc((size_t)o->n_inputs, sizeof *models);
     vc_writer *w = vc_writer_create();
-    if (!w) return vc_error(VOCE_ERR_NOMEM, "out of memory");
-    int fix_used[VC_COMPILE_MAX] = {0}, shape_used[VC_COMPILE_MAX] = {0};
-    for (int i = 0; i < o->n_inputs && !st; i++) st = compile_one(w, o, i, report, fix_used, shape_used);
-    for (int i = 0; i < o->n_fix && !st; i++)
-        if (!fix_used[i]) st = vc_error(VOCE_ERR_NOT_FOUND, "--fix %s: no method has an input named '%s'", o->fix_name[i], o->fix_name[i]);
-    for (int i = 0; i < o->n_shape && !st; i++)
-        if (!shape_used[i]) st = vc_error(VOCE_ERR_NOT_FOUND, "--shape %s: no method has an input named '%s'", o->shape_name[i], o->shape_name[i]);
+    int loaded = 0;
+    if (!models || !w) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
+    if (!st) st = load_all(o, models, &loaded);
+    for (int i = 0; i < o->n_inputs && !st; i++) {
+        st = compile_one(w, o, i, &models[i], report);
+        vc_onnx_free(&models[i]); /* its constants are in the writer now */
+        memset(&models[i], 0, sizeof models[i]);
+    }
     vc_meta ver = {.key = "voce.compiler", .type = VOCE_META_STRING, .s = "voce " VC_COMPILER_VERSION};
     if (!st) st = vc_writer_add_meta(w, &ver);
     for (int i = 0; i < o->n_meta && !st; i++) {
@@ -168,6 +193,9 @@ voce_status vc_compile(const vc_compile_options *o, const char *out_path, vc_com
         if (f && fseek(f, 0, SEEK_END) == 0) report->file_bytes = (uint64_t)ftell(f);
         if (f) fclose(f);
     }
-    vc_writer_destroy(w);
+    for (int i = 0; models && i < loaded; i++)
+        if (models[i].graph.graphs) vc_onnx_free(&models[i]);
+    free(models);
+    if (w) vc_writer_destroy(w);
     return st;
 }

@@ -86,7 +86,10 @@ void *vc_pool_memdup(vc_pool *pool, const void *src, size_t size)
 char *vc_pool_strndup(vc_pool *pool, const char *s, size_t n)
 {
     char *p = vc_pool_alloc(pool, n + 1);
-    if (p) { memcpy(p, s, n); p[n] = 0; }
+    if (p) {
+        if (n) memcpy(p, s, n);
+        p[n] = 0;
+    }
     return p;
 }
 

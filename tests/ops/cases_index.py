@@ -114,7 +114,7 @@ def gather_nd_cases():
     out.append(exact("gathernd_batch1", "GatherND", [y, j], [gather_nd_ref(y, np.where(j < 0, j + 3, j), 1)],
                      {"batch_dims": 1}))
     h = data((2, 3, 2, 3), np.float16, 2)
-    k = np.stack([idx((2, 3, 4), 0, 2, 2), idx((2, 3, 4), 0, 3, 3)], -1).astype(np.int32)
+    k = np.stack([idx((2, 3, 4), 0, 2, 2), idx((2, 3, 4), 0, 3, 3)], -1)
     out.append(exact("gathernd_f16_batch2", "GatherND", [h, k], [gather_nd_ref(h, k, 2)], {"batch_dims": 2}))
     b = data((3, 2), np.bool_, 3)
     out.append(exact("gathernd_bool_scalar_idx", "GatherND", [b, np.array([2, 1], np.int64)], [b[2, 1]]))

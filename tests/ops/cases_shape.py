@@ -68,6 +68,7 @@ def squeeze_cases():
     x = data((1, 3, 1, 2), np.float32)
     out.append(exact("squeeze_axes", "Squeeze", [x, i64(0, -2)], [x.reshape(3, 2)]))
     out.append(exact("squeeze_all", "Squeeze", [x, None], [x.reshape(3, 2)]))
+    out.append(exact("squeeze_empty_axes", "Squeeze", [x, i64()], [x.reshape(3, 2)]))
     out.append(exact("squeeze_one_axis", "Squeeze", [x, i64(2)], [x.reshape(1, 3, 2)]))
     s = data((1, 1), np.int64)
     out.append(exact("squeeze_to_scalar", "Squeeze", [s, None], [s.reshape(())]))
@@ -184,6 +185,7 @@ def split_cases():
     b = data((3, 8), np.bool_, 3)
     out.append(exact("split_zero_chunk", "Split", [b, i64(2, 0, 6)], [b[:, :2], b[:, 2:2], b[:, 2:]],
                      {"axis": 1}))
+    out.append(exact("split_empty_sizes", "Split", [x, i64()], np.split(x, 2, 0), {"axis": 0}))
     h = data((2, 3, 5), np.float16, 4)
     out.append(exact("split_single", "Split", [h], [h], {"axis": 2}))
     u = data((2, 5, 3), np.uint8, 5)
@@ -200,6 +202,10 @@ def slice_cases():
     v = data((10,), np.int64, 1)
     out.append(exact("slice_reverse", "Slice", [v, i64(-1), i64(I64_MIN), None, i64(-1)], [v[::-1]]))
     out.append(exact("slice_reverse_step3", "Slice", [v, i64(8), i64(-100), i64(0), i64(-3)], [v[8::-3]]))
+    # ONNX clamps a backward start into [0, dim-1], so a start before the first element
+    # still takes element 0 (Python slicing would give nothing)
+    out.append(exact("slice_neg_step_start_below", "Slice", [v, i64(-100), i64(I64_MIN), i64(0), i64(-1)],
+                     [v[0:1]]))
     out.append(exact("slice_axes_steps", "Slice", [x, i64(0, 1), i64(6, 5), i64(-1, 0), i64(2, 2)],
                      [x[1:5:2, 0:6:2]]))
     out.append(exact("slice_out_of_range", "Slice", [x, i64(-100), i64(100), i64(1)], [x[:, :]]))
@@ -268,14 +274,21 @@ def tile_cases():
 
 
 def _np_pad(x, begin, end, mode, value=0):
-    """numpy.pad with negative pads meaning crop (pad first, then crop)."""
+    """Pad as the kernel defines it: negative pads crop first, then numpy.pad pads the
+    kept part. wrap is written as periodic indexing: numpy's wrap is irregular when a
+    pad exceeds the axis and the two sides differ."""
     if x.ndim == 0:
         return x.copy()
+    keep = tuple(slice(max(-b, 0), x.shape[d] - max(-e, 0)) for d, (b, e) in enumerate(zip(begin, end)))
+    x = x[keep]
     width = [(max(b, 0), max(e, 0)) for b, e in zip(begin, end)]
+    if mode == "wrap":
+        for d, (b, e) in enumerate(width):
+            if b or e:
+                x = np.take(x, np.arange(-b, x.shape[d] + e) % x.shape[d], axis=d)
+        return x
     kw = {"constant_values": value} if mode == "constant" else {}
-    y = np.pad(x, width, mode=mode, **kw)
-    sl = tuple(slice(-min(b, 0), y.shape[d] + min(e, 0)) for d, (b, e) in enumerate(zip(begin, end)))
-    return y[sl]
+    return np.pad(x, width, mode=mode, **kw)
 
 
 def pad_case(name, x, begin, end, mode="constant", value=None, axes=None, opset=17):
@@ -313,6 +326,11 @@ def pad_cases():
         pad_case("pad_crop_past_data", y, [0, -5], [0, 2], value=3.0),
         pad_case("pad_crop_reflect", y, [-1, 2], [1, -1], "reflect"),
         pad_case("pad_crop_edge", z, [0, -1, 1], [-1, 2, -2], "edge"),
+        # the padding reads only what the crop keeps
+        pad_case("pad_crop_wrap", data((4,), np.float32, 10), [-1], [2], "wrap"),
+        pad_case("pad_crop_reflect_wide", data((4,), np.int64, 11), [-1], [3], "reflect"),
+        pad_case("pad_crop_to_empty", y, [-2, 0], [-2, 1], value=5.0),
+        pad_case("pad_wrap_uneven_wide", data((4, 2), np.float16, 12), [0, 5], [0, 1], "wrap"),
         pad_case("pad_axes", z, [1, 2], [1, 2], axes=[0, -1], opset=18),
         pad_case("pad_axes_edge", z, [1], [2], "edge", axes=[1], opset=18),
         pad_case("pad_scalar", np.array(4.0, np.float32), [], []),

@@ -26,6 +26,8 @@ def main():
         got = mod.cases()
         print(f"{os.path.basename(path)}: {len(got)} cases")
         cases.extend(got)
+    import cases_graphs
+    cases_graphs.write_error_models(outdir)
     opcase.write_manifest(cases, outdir)
     opcase.write_models(cases, outdir)
     print(f"{len(cases)} cases written to {outdir}")

@@ -1,7 +1,762 @@
-/* Reference kernels: Conv, ConvTranspose, pooling. */
+/* Reference kernels: Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool,
+ * GlobalMaxPool, over 1 to 3 spatial dims.
+ *
+ * Conv gathers input patches into scratch (im2col) and multiplies them by the weights
+ * with vc_gemm_f32, one group at a time; a 1x1 convolution without stride or padding
+ * multiplies the input in place. ConvTranspose multiplies first and scatters the columns
+ * into the output (col2im). The column buffer is tiled over positions so that scratch
+ * stays near COL_BUDGET floats however large the image.
+ *
+ * f32 throughout; f16 tensors are widened into scratch, computed in f32 and rounded once.
+ * MaxPool's optional Indices output is int64 (row-major, or column-major spatial index
+ * with storage_order = 1).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../../core/f16.h"
+#include "gemm.h"
 #include "ref_ops.h"
 
+enum { MAX_SP = 3 };
+enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
+
+#define COL_BUDGET ((int64_t)1 << 20)
+
+/* One sliding-window geometry. The image is what the kernel slides over (the input of
+ * Conv and pooling, the output of ConvTranspose); the grid is the set of window
+ * positions (their output, its input). Grid position p with kernel tap t reads image
+ * index p * s - pb + t * d in every spatial dim. */
+typedef struct {
+    int nsp;
+    int64_t img[MAX_SP], grid[MAX_SP];
+    int64_t k[MAX_SP], s[MAX_SP], d[MAX_SP], pb[MAX_SP], pe[MAX_SP];
+} geom;
+
+static int64_t prod(const int64_t *v, int n)
+{
+    int64_t p = 1;
+    for (int i = 0; i < n; i++) p *= v[i];
+    return p;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* ---- attributes and shapes ---- */
+
+static voce_status get_auto_pad(const vc_node *n, int *ap)
+{
+    const char *s = vc_attr_string(n, "auto_pad", "NOTSET");
+    if (!strcmp(s, "NOTSET")) *ap = PAD_NOTSET;
+    else if (!strcmp(s, "SAME_UPPER")) *ap = PAD_SAME_UPPER;
+    else if (!strcmp(s, "SAME_LOWER")) *ap = PAD_SAME_LOWER;
+    else if (!strcmp(s, "VALID")) *ap = PAD_VALID;
+    else return vc_node_error(n, VOCE_ERR_INVALID_ARG, "auto_pad '%s' is not valid", s);
+    return VOCE_OK;
+}
+
+/* An INTS attribute of exactly count values in [lo, VC_MAX_NUMEL], or def everywhere. */
+static voce_status get_ints(const vc_node *n, const char *name, int count, int64_t def,
+                            int64_t lo, int64_t *dst)
+{
+    int64_t c;
+    const int64_t *v = vc_attr_ints(n, name, &c);
+    for (int i = 0; i < count; i++) dst[i] = def;
+    if (!v) return VOCE_OK;
+    if (c != count)
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "attribute '%s' has %lld values, expected %d",
+                             name, (long long)c, count);
+    for (int i = 0; i < count; i++) {
+        if (v[i] < lo || v[i] > VC_MAX_NUMEL)
+            return vc_node_error(n, VOCE_ERR_INVALID_ARG, "attribute '%s' value %lld is out of range",
+                                 name, (long long)v[i]);
+        dst[i] = v[i];
+    }
+    return VOCE_OK;
+}
+
+static voce_status get_flag(const vc_node *n, const char *name, int *out)
+{
+    int64_t v = vc_attr_int(n, name, 0);
+    if (v != 0 && v != 1)
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "attribute '%s' must be 0 or 1 (got %lld)",
+                             name, (long long)v);
+    *out = (int)v;
+    return VOCE_OK;
+}
+
+static voce_status effective_kernel(const vc_node *n, int64_t k, int64_t d, int64_t *eff)
+{
+    if (k - 1 > VC_MAX_NUMEL / d)
+        return vc_node_error(n, VOCE_ERR_NOMEM, "kernel %lld with dilation %lld is too large",
+                             (long long)k, (long long)d);
+    *eff = (k - 1) * d + 1;
+    return VOCE_OK;
+}
+
+/* Strides, dilations, pads and the grid (output) extent of Conv and pooling; g->nsp,
+ * g->img and g->k must be set. ceil_mode follows PyTorch: a last window that would start
+ * in the end padding is dropped. */
+static voce_status window_geom(const vc_node *n, int ceil_mode, geom *g)
+{
+    int ap, ns = g->nsp;
+    int64_t pads[2 * MAX_SP];
+    voce_status st;
+    if ((st = get_auto_pad(n, &ap)) || (st = get_ints(n, "strides", ns, 1, 1, g->s)) ||
+        (st = get_ints(n, "dilations", ns, 1, 1, g->d)) ||
+        (st = get_ints(n, "pads", 2 * ns, 0, 0, pads)))
+        return st;
+    for (int i = 0; i < ns; i++) {
+        int64_t in = g->img[i], s = g->s[i], eff = 1;
+        if ((st = effective_kernel(n, g->k[i], g->d[i], &eff))) return st;
+        if (ap == PAD_SAME_UPPER || ap == PAD_SAME_LOWER) {
+            int64_t out = (in + s - 1) / s;
+            int64_t total = max64(0, (out - 1) * s + eff - in);
+            g->pb[i] = ap == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            g->pe[i] = total - g->pb[i];
+            g->grid[i] = out;
+            continue;
+        }
+        g->pb[i] = ap == PAD_VALID ? 0 : pads[i];
+        g->pe[i] = ap == PAD_VALID ? 0 : pads[ns + i];
+        int64_t span = in + g->pb[i] + g->pe[i] - eff;
+        if (span < 0)
+            return vc_node_error(n, VOCE_ERR_SHAPE,
+                                 "kernel extent %lld exceeds the padded input %lld in spatial dim %d",
+                                 (long long)eff, (long long)(in + g->pb[i] + g->pe[i]), i);
+        int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+        if (ceil_mode && (out - 1) * s >= in + g->pb[i]) out--;
+        g->grid[i] = out;
+    }
+    return VOCE_OK;
+}
+
+static voce_status check_rank(const vc_node *n, const vc_tensor *x)
+{
+    if (x->rank >= 3 && x->rank <= 2 + MAX_SP) return VOCE_OK;
+    return vc_node_error(n, VOCE_ERR_SHAPE,
+                         "input must be [N, C, D1, ...] with 1 to 3 spatial dims (got rank %d)",
+                         x->rank);
+}
+
+static voce_status check_float(const vc_node *n, vc_tensor *const *in, int k)
+{
+    voce_dtype dt = in[k]->dtype;
+    if (k == 0) return dt == VOCE_DTYPE_F32 || dt == VOCE_DTYPE_F16 ? VOCE_OK : vc_err_dtype(n, 0, dt);
+    if (dt == in[0]->dtype) return VOCE_OK;
+    return vc_node_error(n, VOCE_ERR_DTYPE, "input %d is %s but input 0 is %s", k,
+                         voce_dtype_name(dt), voce_dtype_name(in[0]->dtype));
+}
+
+static voce_status set_output(const vc_node *n, vc_tensor *out, voce_dtype dt, int64_t d0,
+                              int64_t d1, const geom *g, const int64_t *sp)
+{
+    char s[160];
+    out->dtype = dt;
+    out->rank = 2 + g->nsp;
+    out->dims[0] = d0;
+    out->dims[1] = d1;
+    for (int i = 0; i < g->nsp; i++) out->dims[2 + i] = sp[i];
+    if (vc_numel(out) >= 0) return VOCE_OK;
+    return vc_node_error(n, VOCE_ERR_NOMEM, "output shape %s is too large",
+                         vc_shape_str(out->rank, out->dims, s, sizeof s));
+}
+
+/* Kernel extent from the weights ([*, *, k1, ...]), checked against kernel_shape. */
+static voce_status kernel_from_weights(const vc_node *n, const vc_tensor *w, geom *g)
+{
+    int64_t ks[MAX_SP];
+    voce_status st = get_ints(n, "kernel_shape", g->nsp, -1, 1, ks);
+    if (st) return st;
+    for (int i = 0; i < g->nsp; i++) {
+        g->k[i] = w->dims[2 + i];
+        if (g->k[i] < 1)
+            return vc_node_error(n, VOCE_ERR_SHAPE, "weights have an empty kernel dim");
+        if (ks[i] != -1 && ks[i] != g->k[i])
+            return vc_node_error(n, VOCE_ERR_SHAPE, "kernel_shape %lld differs from the weights' %lld",
+                                 (long long)ks[i], (long long)g->k[i]);
+    }
+    return VOCE_OK;
+}
+
+/* ---- im2col / col2im ---- */
+
+/* Rows shorter than this check each position; longer ones split the row into its
+ * padding and image parts up front so that the copy loop has no branch. */
+enum { SHORT_ROW = 16 };
+
+/* For kernel tap koff, move grid positions l0..l1 (flattened, last dim fastest) between
+ * buf[l - l0] and the image: gather (buf = image value, 0 in the padding) or scatter
+ * (image += buf where the position falls inside the image). */
+static void walk(const geom *g, const int64_t *koff, int64_t l0, int64_t l1, float *buf,
+                 const float *src, float *dst)
+{
+    int last = g->nsp - 1;
+    int64_t glast = g->grid[last], ilast = g->img[last], s = g->s[last];
+    int64_t off = koff[last] * g->d[last] - g->pb[last]; /* image index = pos * s + off */
+    /* grid positions lo..hi-1 have their image index in [0, ilast) */
+    int64_t lo = 0, hi = glast;
+    if (glast >= SHORT_ROW) {
+        lo = off >= 0 ? 0 : s == 1 ? -off : (-off + s - 1) / s;
+        hi = ilast - off <= 0 ? 0 : s == 1 ? ilast - off : (ilast - off - 1) / s + 1;
+        lo = min64(lo, glast);
+        hi = max64(lo, min64(hi, glast));
+    }
+    int64_t row = l0 >= glast ? l0 / glast : 0, p0 = l0 - row * glast;
+    for (int64_t l = l0; l < l1; row++, p0 = 0) {
+        int64_t p1 = min64(glast, p0 + (l1 - l));
+        int64_t base = 0, step = ilast, r = row;
+        int inside = 1;
+        for (int d = last - 1; d >= 0; d--) {
+            int64_t pos = r % g->grid[d], idx = pos * g->s[d] - g->pb[d] + koff[d] * g->d[d];
+            r /= g->grid[d];
+            if (idx < 0 || idx >= g->img[d]) inside = 0;
+            base += idx * step;
+            step *= g->img[d];
+        }
+        /* buf holds grid position p of this row at index p + bo; the image element of
+         * position p is at io + p * s */
+        int64_t bo = l - l0 - p0, io = base + off;
+        if (glast < SHORT_ROW) {
+            for (int64_t p = p0; p < p1; p++) {
+                int64_t i = p * s + off;
+                int ok = inside && i >= 0 && i < ilast;
+                if (src) buf[p + bo] = ok ? src[io + p * s] : 0.0f;
+                else if (ok) dst[io + p * s] += buf[p + bo];
+            }
+        } else {
+            int64_t a = inside ? min64(max64(p0, lo), p1) : p1, z = max64(a, min64(p1, hi));
+            if (src) {
+                for (int64_t p = p0; p < a; p++) buf[p + bo] = 0.0f;
+                for (int64_t p = a; p < z; p++) buf[p + bo] = src[io + p * s];
+                for (int64_t p = z; p < p1; p++) buf[p + bo] = 0.0f;
+            } else {
+                for (int64_t p = a; p < z; p++) dst[io + p * s] += buf[p + bo];
+            }
+        }
+        l += p1 - p0;
+    }
+}
+
+static void next_tap(const geom *g, int64_t *koff)
+{
+    for (int d = g->nsp - 1; d >= 0; d--) {
+        if (++koff[d] < g->k[d]) return;
+        koff[d] = 0;
+    }
+}
+
+/* col[(c * Kp + t) * (l1 - l0) + l - l0] = channel c of the image under tap t at grid
+ * position l. */
+static void im2col(const geom *g, const float *img, int64_t channels, int64_t l0, int64_t l1,
+                   float *col)
+{
+    int64_t kp = prod(g->k, g->nsp), isz = prod(g->img, g->nsp), w = l1 - l0;
+    if (g->nsp == 1 && w < SHORT_ROW) {
+        /* 1-D with few positions (streaming models run one frame at a time): a plain
+         * loop, where walk's per-row set-up would dominate */
+        int64_t s = g->s[0], d = g->d[0], pb = g->pb[0];
+        for (int64_t c = 0; c < channels; c++)
+            for (int64_t t = 0; t < kp; t++) {
+                float *dst = col + (c * kp + t) * w - l0;
+                const float *x = img + c * isz;
+                for (int64_t p = l0; p < l1; p++) {
+                    int64_t i = p * s + t * d - pb;
+                    dst[p] = i >= 0 && i < isz ? x[i] : 0.0f;
+                }
+            }
+        return;
+    }
+    for (int64_t c = 0; c < channels; c++) {
+        int64_t koff[MAX_SP] = {0};
+        for (int64_t t = 0; t < kp; t++, next_tap(g, koff))
+            walk(g, koff, l0, l1, col + (c * kp + t) * w, img + c * isz, NULL);
+    }
+}
+
+/* The inverse: image channel c += col rows (c * Kp + t) at their positions. */
+static void col2im(const geom *g, float *col, int64_t channels, int64_t l0, int64_t l1,
+                   float *img)
+{
+    int64_t kp = prod(g->k, g->nsp), isz = prod(g->img, g->nsp), w = l1 - l0;
+    for (int64_t c = 0; c < channels; c++) {
+        int64_t koff[MAX_SP] = {0};
+        for (int64_t t = 0; t < kp; t++, next_tap(g, koff))
+            walk(g, koff, l0, l1, col + (c * kp + t) * w, NULL, img + c * isz);
+    }
+}
+
+/* Grid positions per column tile so that rows x positions stays within COL_BUDGET. */
+static int64_t col_tile(int64_t rows, int64_t positions)
+{
+    if (positions < 1) return 1;
+    if (rows >= COL_BUDGET) return 1;
+    return min64(positions, COL_BUDGET / max64(rows, 1));
+}
+
+/* f32 view of a tensor: the data itself, or its f16 values widened into *cursor. */
+static const float *as_f32(const vc_tensor *t, float **cursor)
+{
+    if (!t || t->dtype == VOCE_DTYPE_F32) return t ? t->data : NULL;
+    float *dst = *cursor;
+    vc_f16_to_f32_array(t->data, dst, vc_numel(t));
+    *cursor += vc_numel(t);
+    return dst;
+}
+
+static size_t f16_floats(const vc_tensor *t)
+{
+    return t && t->dtype == VOCE_DTYPE_F16 ? (size_t)vc_numel(t) : 0;
+}
+
+static const vc_tensor *opt_in(const vc_node *n, vc_tensor *const *in, int k)
+{
+    return k < n->n_in ? in[k] : NULL;
+}
+
+/* ---- Conv ---- */
+
+typedef struct {
+    geom g;
+    int64_t N, C, M, group;
+} conv_shape;
+
+static voce_status conv_check(const vc_node *n, vc_tensor *const *in, int transposed,
+                              conv_shape *cs)
+{
+    const vc_tensor *x = in[0], *w = in[1], *b = opt_in(n, in, 2);
+    voce_status st;
+    char s1[160], s2[160];
+    if ((st = check_float(n, in, 0)) || (st = check_float(n, in, 1)) ||
+        (b && (st = check_float(n, in, 2))) || (st = check_rank(n, x)))
+        return st;
+    if (w->rank != x->rank)
+        return vc_node_error(n, VOCE_ERR_SHAPE, "weights %s do not match input %s in rank",
+                             vc_shape_str(w->rank, w->dims, s1, sizeof s1),
+                             vc_shape_str(x->rank, x->dims, s2, sizeof s2));
+    cs->group = vc_attr_int(n, "group", 1);
+    cs->g.nsp = x->rank - 2;
+    cs->N = x->dims[0];
+    cs->C = x->dims[1];
+    if (cs->group < 1 || cs->group > VC_MAX_NUMEL)
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "group %lld is out of range",
+                             (long long)cs->group);
+    /* Conv weights are [M, C/group, k...]; ConvTranspose weights are [C, M/group, k...] */
+    int64_t per_group = transposed ? w->dims[1] : w->dims[0] / cs->group;
+    int64_t wc = transposed ? w->dims[0] : w->dims[1];
+    int64_t cin = transposed ? cs->C : cs->C / cs->group;
+    if (per_group > VC_MAX_NUMEL / cs->group || cs->C % cs->group ||
+        (!transposed && w->dims[0] % cs->group) || wc != cin)
+        return vc_node_error(n, VOCE_ERR_SHAPE,
+                             "input %s and weights %s disagree on channels for group %lld",
+                             vc_shape_str(x->rank, x->dims, s1, sizeof s1),
+                             vc_shape_str(w->rank, w->dims, s2, sizeof s2), (long long)cs->group);
+    cs->M = per_group * cs->group;
+    if (b && (b->rank != 1 || b->dims[0] != cs->M))
+        return vc_node_error(n, VOCE_ERR_SHAPE, "bias %s should be [%lld]",
+                             vc_shape_str(b->rank, b->dims, s1, sizeof s1), (long long)cs->M);
+    for (int i = 0; i < cs->g.nsp; i++) {
+        if (x->dims[2 + i] < 1 && !transposed)
+            return vc_node_error(n, VOCE_ERR_SHAPE, "input has an empty spatial dim");
+        cs->g.img[i] = x->dims[2 + i];
+    }
+    return kernel_from_weights(n, w, &cs->g);
+}
+
+static voce_status conv_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    conv_shape cs;
+    voce_status st = conv_check(n, in, 0, &cs);
+    if (st || (st = window_geom(n, 0, &cs.g))) return st;
+    return set_output(n, &out[0], in[0]->dtype, cs.N, cs.M, &cs.g, cs.g.grid);
+}
+
+/* A 1x1 kernel without stride or padding reads the input as the column matrix. */
+static int conv_is_pointwise(const geom *g)
+{
+    for (int i = 0; i < g->nsp; i++)
+        if (g->k[i] != 1 || g->s[i] != 1 || g->pb[i] || g->pe[i]) return 0;
+    return 1;
+}
+
+static size_t conv_col_floats(const conv_shape *cs)
+{
+    if (conv_is_pointwise(&cs->g)) return 0;
+    int64_t rows = cs->C / cs->group * prod(cs->g.k, cs->g.nsp);
+    return (size_t)(rows * col_tile(rows, prod(cs->g.grid, cs->g.nsp)));
+}
+
+static size_t conv_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
+{
+    conv_shape cs;
+    if (conv_check(n, in, 0, &cs) || window_geom(n, 0, &cs.g)) return 0;
+    size_t f = conv_col_floats(&cs) + f16_floats(in[0]) + f16_floats(in[1]) +
+               f16_floats(opt_in(n, in, 2)) + f16_floats(&out[0]);
+    return f * sizeof(float);
+}
+
+static void add_bias_rows(float *y, const float *b, int64_t rows, int64_t len)
+{
+    for (int64_t m = 0; m < rows; m++)
+        for (int64_t l = 0; l < len; l++) y[m * len + l] += b[m];
+}
+
+static void conv_f32(const conv_shape *cs, const float *x, const float *w, const float *b,
+                     float *y, float *col)
+{
+    const geom *g = &cs->g;
+    int64_t cg = cs->C / cs->group, mg = cs->M / cs->group;
+    int64_t kc = cg * prod(g->k, g->nsp), L = prod(g->grid, g->nsp), isz = prod(g->img, g->nsp);
+    int64_t tile = col_tile(kc, L);
+    int pointwise = conv_is_pointwise(g);
+    for (int64_t nb = 0; nb < cs->N; nb++)
+        for (int64_t gi = 0; gi < cs->group; gi++) {
+            const float *xg = x + (nb * cs->C + gi * cg) * isz, *wg = w + gi * mg * kc;
+            float *yg = y + (nb * cs->M + gi * mg) * L;
+            if (pointwise) {
+                vc_gemm_f32(0, 0, mg, L, kc, 1.0f, wg, kc, xg, L, 0.0f, yg, L);
+            } else {
+                for (int64_t l0 = 0; l0 < L; l0 += tile) {
+                    int64_t l1 = min64(L, l0 + tile);
+                    im2col(g, xg, cg, l0, l1, col);
+                    vc_gemm_f32(0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f, yg + l0, L);
+                }
+            }
+            if (b) add_bias_rows(yg, b + gi * mg, mg, L);
+        }
+}
+
+static voce_status conv_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+{
+    conv_shape cs;
+    voce_status st = conv_check(n, in, 0, &cs);
+    if (st || (st = window_geom(n, 0, &cs.g))) return st;
+    float *cur = ctx->scratch;
+    float *col = cur;
+    cur += conv_col_floats(&cs);
+    const float *x = as_f32(in[0], &cur), *w = as_f32(in[1], &cur);
+    const float *b = as_f32(opt_in(n, in, 2), &cur);
+    float *y = out[0].dtype == VOCE_DTYPE_F32 ? out[0].data : cur;
+    conv_f32(&cs, x, w, b, y, col);
+    if (y != out[0].data) vc_f32_to_f16_array(y, out[0].data, vc_numel(&out[0]));
+    return VOCE_OK;
+}
+
+/* ---- ConvTranspose ---- */
+
+/* Pads and output extent per the ONNX formulas: output_shape (if given) fixes the output
+ * and the pads follow from it; SAME_* makes the output input * stride; otherwise pads
+ * are explicit. The image of the geometry is the output. */
+static voce_status convt_geom(const vc_node *n, conv_shape *cs)
+{
+    geom *g = &cs->g;
+    int ap, ns = g->nsp;
+    int64_t pads[2 * MAX_SP], opad[MAX_SP], want[MAX_SP];
+    voce_status st;
+    if ((st = get_auto_pad(n, &ap)) || (st = get_ints(n, "strides", ns, 1, 1, g->s)) ||
+        (st = get_ints(n, "dilations", ns, 1, 1, g->d)) ||
+        (st = get_ints(n, "pads", 2 * ns, 0, 0, pads)) ||
+        (st = get_ints(n, "output_padding", ns, 0, 0, opad)))
+        return st;
+    int64_t cnt;
+    const int64_t *os = vc_attr_ints(n, "output_shape", &cnt);
+    if (os && cnt != ns && cnt != ns + 2)
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "output_shape has %lld values for %d spatial dims",
+                             (long long)cnt, ns);
+    for (int i = 0; i < ns; i++) {
+        int64_t in = g->img[i], s = g->s[i], eff = 1;
+        g->grid[i] = in;
+        if ((st = effective_kernel(n, g->k[i], g->d[i], &eff))) return st;
+        if (opad[i] >= s && opad[i] >= g->d[i])
+            return vc_node_error(n, VOCE_ERR_INVALID_ARG,
+                                 "output_padding %lld must be below the stride or dilation",
+                                 (long long)opad[i]);
+        if (in > 0 && in - 1 > VC_MAX_NUMEL / s)
+            return vc_node_error(n, VOCE_ERR_NOMEM, "output would be too large");
+        int64_t full = s * (in > 0 ? in - 1 : 0) + opad[i] + eff, out;
+        if (os) want[i] = os[cnt - ns + i];
+        if (os || ap == PAD_SAME_UPPER || ap == PAD_SAME_LOWER) {
+            out = os ? want[i] : in * s;
+            int64_t total = full - out;
+            g->pb[i] = ap == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            g->pe[i] = total - g->pb[i];
+        } else {
+            g->pb[i] = ap == PAD_VALID ? 0 : pads[i];
+            g->pe[i] = ap == PAD_VALID ? 0 : pads[ns + i];
+            out = full - g->pb[i] - g->pe[i];
+        }
+        if (out < 1 || out > VC_MAX_NUMEL)
+            return vc_node_error(n, VOCE_ERR_SHAPE, "output extent %lld in spatial dim %d is invalid",
+                                 (long long)out, i);
+        g->img[i] = out;
+    }
+    return VOCE_OK;
+}
+
+static voce_status convt_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    conv_shape cs;
+    voce_status st = conv_check(n, in, 1, &cs);
+    if (st || (st = convt_geom(n, &cs))) return st;
+    return set_output(n, &out[0], in[0]->dtype, cs.N, cs.M, &cs.g, cs.g.img);
+}
+
+static size_t convt_col_floats(const conv_shape *cs)
+{
+    int64_t rows = cs->M / cs->group * prod(cs->g.k, cs->g.nsp);
+    return (size_t)(rows * col_tile(rows, prod(cs->g.grid, cs->g.nsp)));
+}
+
+static size_t convt_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
+{
+    conv_shape cs;
+    if (conv_check(n, in, 1, &cs) || convt_geom(n, &cs)) return 0;
+    size_t f = convt_col_floats(&cs) + f16_floats(in[0]) + f16_floats(in[1]) +
+               f16_floats(opt_in(n, in, 2)) + f16_floats(&out[0]);
+    return f * sizeof(float);
+}
+
+static void convt_f32(const conv_shape *cs, const float *x, const float *w, const float *b,
+                      float *y, float *col)
+{
+    const geom *g = &cs->g;
+    int64_t cg = cs->C / cs->group, mg = cs->M / cs->group;
+    int64_t rows = mg * prod(g->k, g->nsp), L = prod(g->grid, g->nsp), osz = prod(g->img, g->nsp);
+    int64_t tile = col_tile(rows, L);
+    for (int64_t nb = 0; nb < cs->N; nb++)
+        for (int64_t gi = 0; gi < cs->group; gi++) {
+            const float *xg = x + (nb * cs->C + gi * cg) * L, *wg = w + gi * cg * rows;
+            float *yg = y + (nb * cs->M + gi * mg) * osz;
+            for (int64_t m = 0; m < mg; m++)
+                for (int64_t o = 0; o < osz; o++) yg[m * osz + o] = b ? b[gi * mg + m] : 0.0f;
+            for (int64_t l0 = 0; l0 < L; l0 += tile) {
+                int64_t l1 = min64(L, l0 + tile);
+                /* col [mg * Kp, positions] = W_g^T x_g, W_g stored [cg, mg * Kp] */
+                vc_gemm_f32(1, 0, rows, l1 - l0, cg, 1.0f, wg, rows, xg + l0, L, 0.0f, col, l1 - l0);
+                col2im(g, col, mg, l0, l1, yg);
+            }
+        }
+}
+
+static voce_status convt_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+{
+    conv_shape cs;
+    voce_status st = conv_check(n, in, 1, &cs);
+    if (st || (st = convt_geom(n, &cs))) return st;
+    float *cur = ctx->scratch;
+    float *col = cur;
+    cur += convt_col_floats(&cs);
+    const float *x = as_f32(in[0], &cur), *w = as_f32(in[1], &cur);
+    const float *b = as_f32(opt_in(n, in, 2), &cur);
+    float *y = out[0].dtype == VOCE_DTYPE_F32 ? out[0].data : cur;
+    convt_f32(&cs, x, w, b, y, col);
+    if (y != out[0].data) vc_f32_to_f16_array(y, out[0].data, vc_numel(&out[0]));
+    return VOCE_OK;
+}
+
+/* ---- pooling ---- */
+
+typedef struct {
+    geom g;
+    int64_t planes; /* N * C */
+    int ceil_mode, count_include_pad, storage_order;
+} pool_shape;
+
+static voce_status pool_check(const vc_node *n, vc_tensor *const *in, pool_shape *ps)
+{
+    const vc_tensor *x = in[0];
+    voce_status st;
+    if ((st = check_float(n, in, 0)) || (st = check_rank(n, x))) return st;
+    ps->g.nsp = x->rank - 2;
+    ps->planes = x->dims[0] * x->dims[1];
+    int64_t cnt;
+    if (!vc_attr_ints(n, "kernel_shape", &cnt))
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "attribute 'kernel_shape' is missing");
+    if ((st = get_ints(n, "kernel_shape", ps->g.nsp, 1, 1, ps->g.k)) ||
+        (st = get_flag(n, "ceil_mode", &ps->ceil_mode)) ||
+        (st = get_flag(n, "count_include_pad", &ps->count_include_pad)) ||
+        (st = get_flag(n, "storage_order", &ps->storage_order)))
+        return st;
+    for (int i = 0; i < ps->g.nsp; i++) {
+        if (x->dims[2 + i] < 1)
+            return vc_node_error(n, VOCE_ERR_SHAPE, "input has an empty spatial dim");
+        ps->g.img[i] = x->dims[2 + i];
+    }
+    return window_geom(n, ps->ceil_mode, &ps->g);
+}
+
+static voce_status pool_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    pool_shape ps;
+    voce_status st = pool_check(n, in, &ps);
+    if (st) return st;
+    st = set_output(n, &out[0], in[0]->dtype, in[0]->dims[0], in[0]->dims[1], &ps.g, ps.g.grid);
+    if (!st && n->n_out > 1) {
+        vc_same_shape(&out[1], &out[0]);
+        out[1].dtype = VOCE_DTYPE_I64;
+    }
+    return st;
+}
+
+static size_t pool_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
+{
+    return (f16_floats(in[0]) + f16_floats(&out[0])) * sizeof(float);
+}
+
+/* Flat spatial index of image position idx (row-major, or column-major if col_major). */
+static int64_t spatial_index(const geom *g, const int64_t *idx, int col_major)
+{
+    int64_t r = 0;
+    if (col_major)
+        for (int d = g->nsp - 1; d >= 0; d--) r = r * g->img[d] + idx[d];
+    else
+        for (int d = 0; d < g->nsp; d++) r = r * g->img[d] + idx[d];
+    return r;
+}
+
+/* One output value of a window at grid position pos: max (with its image index) or
+ * average. A window that covers no image element gives -inf / 0. */
+static float pool_window(const pool_shape *ps, const float *plane, const int64_t *pos, int is_max,
+                         int64_t *arg)
+{
+    const geom *g = &ps->g;
+    int64_t start[MAX_SP], t[MAX_SP] = {0}, idx[MAX_SP];
+    int64_t taps = prod(g->k, g->nsp), count = 0, padded = 1;
+    float best = -INFINITY, sum = 0.0f;
+    *arg = -1;
+    for (int d = 0; d < g->nsp; d++) {
+        start[d] = pos[d] * g->s[d] - g->pb[d];
+        if (!is_max && ps->count_include_pad) {
+            /* taps inside the padded extent [-pb, img + pe) count, as PyTorch does */
+            int64_t n = 0;
+            for (int64_t k = 0; k < g->k[d]; k++) {
+                int64_t i = start[d] + k * g->d[d];
+                n += i >= -g->pb[d] && i < g->img[d] + g->pe[d];
+            }
+            padded *= n;
+        }
+    }
+    for (int64_t j = 0; j < taps; j++) {
+        int inside = 1;
+        for (int d = 0; d < g->nsp; d++) {
+            idx[d] = start[d] + t[d] * g->d[d];
+            inside &= idx[d] >= 0 && idx[d] < g->img[d];
+        }
+        if (inside) {
+            int64_t off = spatial_index(g, idx, 0);
+            float v = plane[off];
+            count++;
+            sum += v;
+            if (v > best || (isnan(v) && !isnan(best)) || *arg < 0) {
+                best = v;
+                *arg = ps->storage_order ? spatial_index(g, idx, 1) : off;
+            }
+        }
+        for (int d = g->nsp - 1; d >= 0; d--) {
+            if (++t[d] < g->k[d]) break;
+            t[d] = 0;
+        }
+    }
+    if (is_max) return count ? best : -INFINITY;
+    int64_t div = ps->count_include_pad ? padded : count;
+    return div ? sum / (float)div : 0.0f;
+}
+
+static void pool_f32(const pool_shape *ps, const float *x, float *y, int64_t *ind, int is_max)
+{
+    const geom *g = &ps->g;
+    int64_t isz = prod(g->img, g->nsp), osz = prod(g->grid, g->nsp);
+    for (int64_t p = 0; p < ps->planes; p++) {
+        int64_t pos[MAX_SP] = {0};
+        for (int64_t o = 0; o < osz; o++) {
+            int64_t arg;
+            y[p * osz + o] = pool_window(ps, x + p * isz, pos, is_max, &arg);
+            if (ind) ind[p * osz + o] = p * isz + (arg < 0 ? 0 : arg);
+            for (int d = g->nsp - 1; d >= 0; d--) {
+                if (++pos[d] < g->grid[d]) break;
+                pos[d] = 0;
+            }
+        }
+    }
+}
+
+static voce_status pool_run_common(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                   vc_ctx *ctx, int is_max)
+{
+    pool_shape ps;
+    voce_status st = pool_check(n, in, &ps);
+    if (st) return st;
+    float *cur = ctx->scratch;
+    const float *x = as_f32(in[0], &cur);
+    float *y = out[0].dtype == VOCE_DTYPE_F32 ? out[0].data : cur;
+    pool_f32(&ps, x, y, is_max && n->n_out > 1 ? out[1].data : NULL, is_max);
+    if (y != out[0].data) vc_f32_to_f16_array(y, out[0].data, vc_numel(&out[0]));
+    return VOCE_OK;
+}
+
+static voce_status maxpool_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+{
+    return pool_run_common(n, in, out, ctx, 1);
+}
+
+static voce_status avgpool_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+{
+    return pool_run_common(n, in, out, ctx, 0);
+}
+
+/* ---- global pooling ---- */
+
+static voce_status global_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    voce_status st;
+    if ((st = check_float(n, in, 0))) return st;
+    if (in[0]->rank < 3)
+        return vc_node_error(n, VOCE_ERR_SHAPE, "input must be [N, C, D1, ...] (got rank %d)",
+                             in[0]->rank);
+    vc_same_shape(&out[0], in[0]);
+    for (int d = 2; d < out[0].rank; d++) out[0].dims[d] = 1;
+    return VOCE_OK;
+}
+
+static voce_status global_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                              vc_ctx *ctx, int is_max)
+{
+    float *cur = ctx->scratch;
+    const float *x = as_f32(in[0], &cur);
+    float *y = out[0].dtype == VOCE_DTYPE_F32 ? out[0].data : cur;
+    int64_t planes = in[0]->dims[0] * in[0]->dims[1];
+    int64_t len = prod(in[0]->dims + 2, in[0]->rank - 2);
+    for (int64_t p = 0; p < planes; p++) {
+        const float *v = x + p * len;
+        float acc = is_max ? -INFINITY : 0.0f;
+        for (int64_t i = 0; i < len; i++) {
+            if (!is_max) acc += v[i];
+            else if (v[i] > acc || isnan(v[i])) acc = v[i];
+            if (is_max && isnan(acc)) break;
+        }
+        y[p] = is_max ? acc : (len ? acc / (float)len : NAN);
+    }
+    if (y != out[0].data) vc_f32_to_f16_array(y, out[0].data, vc_numel(&out[0]));
+    return VOCE_OK;
+}
+
+static voce_status gavg_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+{
+    return global_run(n, in, out, ctx, 0);
+}
+
+static voce_status gmax_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+{
+    return global_run(n, in, out, ctx, 1);
+}
+
 const vc_op vc_ops_conv[] = {
-    {NULL, NULL, NULL, NULL, 0}, /* placeholder: tables may not be empty in C */
+    {"Conv", conv_infer, conv_run, conv_scratch, 0},
+    {"ConvTranspose", convt_infer, convt_run, convt_scratch, 0},
+    {"MaxPool", pool_infer, maxpool_run, pool_scratch, 0},
+    {"AveragePool", pool_infer, avgpool_run, pool_scratch, 0},
+    {"GlobalAveragePool", global_infer, gavg_run, pool_scratch, 0},
+    {"GlobalMaxPool", global_infer, gmax_run, pool_scratch, 0},
 };
-const int vc_ops_conv_count = 0;
+const int vc_ops_conv_count = (int)(sizeof vc_ops_conv / sizeof vc_ops_conv[0]);

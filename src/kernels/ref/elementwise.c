@@ -135,12 +135,14 @@ static voce_status gelu_infer(const vc_node *n, vc_tensor *const *in, vc_tensor 
 {
     const char *a = vc_attr_string(n, "approximate", "none");
     if (strcmp(a, "none") != 0 && strcmp(a, "tanh") != 0)
-        return vc_node_error(n, VOCE_ERR_UNSUPPORTED, "approximate '%s' is not 'none' or 'tanh'", a);
+        return vc_node_error(n, VOCE_ERR_UNSUPPORTED, "approximate '%s' is not 'none' or 'tanh'",
+                             a);
     return unary_infer(n, in, out, 1, FLOATS, 0);
 }
 
 static voce_status gelu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
+    (void)ctx;
     vc_ew_params prm = {0, 0, 0, 0};
     int tanh_form = strcmp(vc_attr_string(n, "approximate", "none"), "tanh") == 0;
     return unary_run(n, in, out, tanh_form ? &vc_ewk_gelu_tanh : &vc_ewk_gelu, &prm);
@@ -178,6 +180,7 @@ static void clip_bound(const vc_node *n, vc_tensor *const *in, int k, const char
 
 static voce_status clip_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
+    (void)ctx;
     vc_ew_params prm;
     clip_bound(n, in, 1, "min", -INFINITY, &prm.a, &prm.ia);
     clip_bound(n, in, 2, "max", INFINITY, &prm.b, &prm.ib);
@@ -217,6 +220,7 @@ static voce_status castlike_infer(const vc_node *n, vc_tensor *const *in, vc_ten
 
 static voce_status cast_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
+    (void)n; (void)ctx;
     vc_ew_convert(in[0]->data, in[0]->dtype, out[0].data, out[0].dtype, vc_numel(&out[0]));
     return VOCE_OK;
 }
@@ -293,6 +297,7 @@ static voce_status prelu_infer(const vc_node *n, vc_tensor *const *in, vc_tensor
 
 static voce_status prelu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
+    (void)ctx;
     return binary_run(n, in, out, &vc_ewk_prelu);
 }
 
@@ -303,7 +308,8 @@ static voce_status mod_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *
     if (st) return st;
     int64_t fmod_attr = vc_attr_int(n, "fmod", 0);
     if (fmod_attr != 0 && fmod_attr != 1)
-        return vc_node_error(n, VOCE_ERR_FORMAT, "fmod must be 0 or 1, got %lld", (long long)fmod_attr);
+        return vc_node_error(n, VOCE_ERR_FORMAT, "fmod must be 0 or 1, got %lld",
+                             (long long)fmod_attr);
     if (vc_dtype_is_float(in[0]->dtype) && fmod_attr != 1)
         return vc_node_error(n, VOCE_ERR_FORMAT, "fmod must be 1 for float inputs");
     return VOCE_OK;
@@ -311,6 +317,7 @@ static voce_status mod_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *
 
 static voce_status mod_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
+    (void)ctx;
     return binary_run(n, in, out, vc_attr_int(n, "fmod", 0) ? &vc_ewk_fmod : &vc_ewk_mod);
 }
 
@@ -328,6 +335,7 @@ static voce_status bitshift_infer(const vc_node *n, vc_tensor *const *in, vc_ten
 static voce_status bitshift_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                 vc_ctx *ctx)
 {
+    (void)ctx;
     int left = strcmp(vc_attr_string(n, "direction", ""), "LEFT") == 0;
     return binary_run(n, in, out, left ? &vc_ewk_shl : &vc_ewk_shr);
 }
@@ -346,6 +354,7 @@ static voce_status pow_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *
 
 static voce_status pow_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
+    (void)ctx;
     vc_ew_binary_plan p;
     p.ta = p.to = in[0]->dtype;
     p.tb = in[1]->dtype;
@@ -380,24 +389,40 @@ static voce_status variadic_infer(const vc_node *n, vc_tensor *const *in, vc_ten
     return VOCE_OK;
 }
 
-/* out = in0 broadcast, then out = f(out, in_k) for each further input. */
-static voce_status variadic_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                                const vc_ew_binary_k *k, int mean)
+/* f16 accumulates in an f32 copy of the output (scratch), so that it is rounded once. */
+static size_t variadic_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
+    (void)n; (void)in;
+    return out[0].dtype == VOCE_DTYPE_F16 ? (size_t)vc_numel(&out[0]) * sizeof(float) : 0;
+}
+
+/* acc = in0 broadcast, then acc = f(acc, in_k) for each further input. */
+static voce_status variadic_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                vc_ctx *ctx, const vc_ew_binary_k *k, int mean)
+{
+    vc_tensor acc = out[0];
+    vc_ew_expand(in[0], &out[0]);
+    if (out[0].dtype == VOCE_DTYPE_F16) {
+        acc.dtype = VOCE_DTYPE_F32;
+        acc.data = ctx->scratch;
+        vc_ew_convert(out[0].data, VOCE_DTYPE_F16, acc.data, VOCE_DTYPE_F32, vc_numel(&acc));
+    }
     vc_ew_binary_plan p;
-    p.ta = p.tb = p.to = out[0].dtype;
+    p.ta = p.to = acc.dtype;
+    p.tb = out[0].dtype;
     p.ca = p.cb = p.co = vc_ew_compute(p.ta, 0);
     p.fn = vc_ew_binary_pick(k, p.ca);
-    if (!p.fn) return no_kernel(n, p.ta);
-    vc_ew_expand(in[0], &out[0]);
-    for (int i = 1; i < n->n_in; i++) vc_ew_binary_acc(&p, in[i], &out[0]);
+    if (!p.fn) return no_kernel(n, p.tb);
+    for (int i = 1; i < n->n_in; i++) vc_ew_binary_acc(&p, in[i], &acc);
     if (mean) {
         double count = n->n_in;
         vc_tensor c = {VOCE_DTYPE_F64, 0, {0}, &count};
         p.tb = VOCE_DTYPE_F64;
         p.fn = vc_ew_binary_pick(&vc_ewk_div, p.ca);
-        vc_ew_binary_acc(&p, &c, &out[0]);
+        vc_ew_binary_acc(&p, &c, &acc);
     }
+    if (acc.data != out[0].data)
+        vc_ew_convert(acc.data, acc.dtype, out[0].data, out[0].dtype, vc_numel(&acc));
     return VOCE_OK;
 }
 
@@ -410,8 +435,7 @@ static voce_status variadic_run(const vc_node *n, vc_tensor *const *in, vc_tenso
     static voce_status lname##_run(const vc_node *n, vc_tensor *const *in,             \
                                    vc_tensor *out, vc_ctx *ctx)                        \
     {                                                                                  \
-        (void)ctx;                                                                     \
-        return variadic_run(n, in, out, &kset, mean);                                  \
+        return variadic_run(n, in, out, ctx, &kset, mean);                             \
     }
 
 VARIADIC_OP(sum, vc_ewk_add, FLOATS, 0)
@@ -437,11 +461,13 @@ static voce_status where_infer(const vc_node *n, vc_tensor *const *in, vc_tensor
 
 static voce_status where_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
+    (void)n; (void)ctx;
     vc_ew_where(in[0], in[1], in[2], &out[0]);
     return VOCE_OK;
 }
 
 #define OP(name, lname) {name, lname##_infer, lname##_run, NULL, 0}
+#define VARIADIC(name, lname) {name, lname##_infer, lname##_run, variadic_scratch, 0}
 
 const vc_op vc_ops_elementwise[] = {
     OP("Add", add), OP("Sub", sub), OP("Mul", mul), OP("Div", div), OP("Pow", pow),
@@ -452,10 +478,12 @@ const vc_op vc_ops_elementwise[] = {
     OP("Selu", selu), OP("HardSigmoid", hard_sigmoid), OP("HardSwish", hard_swish),
     OP("PRelu", prelu), OP("Erf", erf), OP("Gelu", gelu), OP("Softplus", softplus),
     OP("Softsign", softsign), OP("Mish", mish), OP("IsNaN", isnan), OP("IsInf", isinf),
-    OP("Clip", clip), OP("Min", min), OP("Max", max), OP("Sum", sum), OP("Mean", mean),
+    OP("Clip", clip), VARIADIC("Min", min), VARIADIC("Max", max), VARIADIC("Sum", sum),
+    VARIADIC("Mean", mean),
     OP("Where", where), OP("Equal", equal), OP("Less", less), OP("Greater", greater),
     OP("LessOrEqual", less_equal), OP("GreaterOrEqual", greater_equal), OP("Not", not),
     OP("And", and), OP("Or", or), OP("Xor", xor), OP("Cast", cast),
     {"CastLike", castlike_infer, cast_run, NULL, 0}, OP("BitShift", bitshift),
 };
-const int vc_ops_elementwise_count = (int)(sizeof vc_ops_elementwise / sizeof vc_ops_elementwise[0]);
+const int vc_ops_elementwise_count =
+    (int)(sizeof vc_ops_elementwise / sizeof vc_ops_elementwise[0]);

@@ -198,14 +198,22 @@ void vc_ew_expand(const vc_tensor *in, vc_tensor *out)
 
 /* Where on elements of one width: only the bits are copied, so one loop per size. */
 #define WHERE_ROW(name, T)                                                             \
-    static void name(int64_t n, const uint8_t *c, int64_t sc, const void *xv, int64_t sx, \
-                     const void *yv, int64_t sy, void *ov)                             \
+    static inline void name##_t(int64_t n, const uint8_t *restrict c, int64_t sc,      \
+                                const T *restrict x, int64_t sx, const T *restrict y,  \
+                                int64_t sy, T *restrict o)                             \
     {                                                                                  \
-        const T *restrict x = xv;                                                      \
-        const T *restrict y = yv;                                                      \
-        T *restrict o = ov;                                                            \
-        if (sc && sx && sy) VC_EW_FOR(i, n, o[i] = c[i] ? x[i] : y[i];);               \
-        else VC_EW_FOR(i, n, o[i] = c[i * sc] ? x[i * sx] : y[i * sy];);               \
+        /* a mask instead of ?: so both loads are unconditional and the loop vectorizes */ \
+        if (sc && sx && sy)                                                            \
+            VC_EW_FOR(i, n, T m = (T)(0 - (T)(c[i] != 0));                             \
+                      o[i] = (T)((x[i] & m) | (y[i] & (T)~m)););                        \
+        else                                                                           \
+            VC_EW_FOR(i, n, T m = (T)(0 - (T)(c[i * sc] != 0));                        \
+                      o[i] = (T)((x[i * sx] & m) | (y[i * sy] & (T)~m)););              \
+    }                                                                                  \
+    static void name(int64_t n, const uint8_t *c, int64_t sc, const void *x, int64_t sx, \
+                     const void *y, int64_t sy, void *o)                               \
+    {                                                                                  \
+        name##_t(n, c, sc, x, sx, y, sy, o);                                           \
     }
 WHERE_ROW(where_1, uint8_t)
 WHERE_ROW(where_2, uint16_t)

@@ -21,17 +21,25 @@
 
 /* ---- unary ---- */
 
-/* Float unary op: pa, pb are the op's parameters converted once to T. */
-#define UNARY_FLOAT_FN(name, T, F, FORMULA)                                            \
-    static void name(int64_t n, const void *xv, void *ov, const vc_ew_params *p)       \
+/* Each kernel is a typed function with restrict parameters (gcc only vectorizes with
+ * restrict on parameters, not on local pointers) behind a void * wrapper of the table's
+ * signature. */
+#define UNARY_FN(name, T, TO, PT, PA, PB, BODY)                                        \
+    static inline void name##_t(int64_t n, const T *restrict xs, TO *restrict o,       \
+                                const vc_ew_params *p)                                 \
     {                                                                                  \
-        const T *restrict xs = xv;                                                     \
-        T *restrict o = ov;                                                            \
-        const T pa = (T)p->a, pb = (T)p->b;                                            \
+        const PT pa = (PT)p->PA, pb = (PT)p->PB;                                       \
         (void)pa;                                                                      \
         (void)pb;                                                                      \
-        VC_EW_FOR(i, n, T x = xs[i]; o[i] = FORMULA(T, F, x););                        \
+        VC_EW_FOR(i, n, T x = xs[i]; o[i] = (TO)(BODY););                              \
+    }                                                                                  \
+    static void name(int64_t n, const void *xv, void *ov, const vc_ew_params *p)       \
+    {                                                                                  \
+        name##_t(n, xv, ov, p);                                                        \
     }
+
+/* Float unary op: pa, pb are the op's parameters converted once to T. */
+#define UNARY_FLOAT_FN(name, T, F, FORMULA) UNARY_FN(name, T, T, T, a, b, FORMULA(T, F, x))
 
 #define UNARY_FLOAT(lname, FORMULA)                                                    \
     UNARY_FLOAT_FN(lname##_f32, float, F32, FORMULA)                                   \
@@ -42,15 +50,7 @@
 #define UNARY_FLOAT_INT(lname, FORMULA, INT_FORMULA)                                   \
     UNARY_FLOAT_FN(lname##_f32, float, F32, FORMULA)                                   \
     UNARY_FLOAT_FN(lname##_f64, double, F64, FORMULA)                                  \
-    static void lname##_i64(int64_t n, const void *xv, void *ov, const vc_ew_params *p) \
-    {                                                                                  \
-        const int64_t *restrict xs = xv;                                               \
-        int64_t *restrict o = ov;                                                      \
-        const int64_t pa = p->ia, pb = p->ib;                                          \
-        (void)pa;                                                                      \
-        (void)pb;                                                                      \
-        VC_EW_FOR(i, n, int64_t x = xs[i]; o[i] = INT_FORMULA(x););                    \
-    }                                                                                  \
+    UNARY_FN(lname##_i64, int64_t, int64_t, int64_t, ia, ib, INT_FORMULA(x))            \
     const vc_ew_unary_k vc_ewk_##lname = {lname##_f32, lname##_f64, lname##_i64, NULL};
 
 #define NEG(T, F, x) (-(x))
@@ -154,15 +154,7 @@ UNARY_FLOAT(hard_swish, HARD_SWISH)
 
 /* Float -> bool predicates. */
 #define PREDICATE_FN(name, T, F, FORMULA)                                              \
-    static void name(int64_t n, const void *xv, void *ov, const vc_ew_params *p)       \
-    {                                                                                  \
-        const T *restrict xs = xv;                                                     \
-        uint8_t *restrict o = ov;                                                      \
-        const int64_t ia = p->ia, ib = p->ib;                                          \
-        (void)ia;                                                                      \
-        (void)ib;                                                                      \
-        VC_EW_FOR(i, n, T x = xs[i]; o[i] = (uint8_t)(FORMULA(T, F, x)););             \
-    }
+    UNARY_FN(name, T, uint8_t, int64_t, ia, ib, FORMULA(T, F, x))
 #define PREDICATE(lname, FORMULA)                                                      \
     PREDICATE_FN(lname##_f32, float, F32, FORMULA)                                     \
     PREDICATE_FN(lname##_f64, double, F64, FORMULA)                                    \
@@ -170,29 +162,20 @@ UNARY_FLOAT(hard_swish, HARD_SWISH)
 
 #define ISNAN(T, F, x) ((x) != (x))
 PREDICATE(isnan, ISNAN)
-/* ia = detect_negative, ib = detect_positive */
-#define ISINF(T, F, x) ((ia && (x) == -(T)INFINITY) || (ib && (x) == (T)INFINITY))
+/* pa = detect_negative, pb = detect_positive */
+#define ISINF(T, F, x) ((pa && (x) == -(T)INFINITY) || (pb && (x) == (T)INFINITY))
 PREDICATE(isinf, ISINF)
 
-static void not_b8(int64_t n, const void *xv, void *ov, const vc_ew_params *p)
-{
-    const uint8_t *restrict x = xv;
-    uint8_t *restrict o = ov;
-    (void)p;
-    VC_EW_FOR(i, n, o[i] = !x[i];);
-}
+UNARY_FN(not_b8, uint8_t, uint8_t, int64_t, ia, ib, !x)
 const vc_ew_unary_k vc_ewk_not = {NULL, NULL, NULL, not_b8};
 
 /* ---- binary ---- */
 
 /* One loop per stride pattern so that each is a plain vectorizable loop. */
 #define BINARY_FN(name, T, TO, FORMULA)                                                \
-    static void name(int64_t n, const void *av, int64_t sa, const void *bv, int64_t sb, \
-                     void *ov)                                                         \
+    static inline void name##_t(int64_t n, const T *restrict as, int64_t sa,           \
+                                const T *restrict bs, int64_t sb, TO *restrict o)      \
     {                                                                                  \
-        const T *restrict as = av;                                                     \
-        const T *restrict bs = bv;                                                     \
-        TO *restrict o = ov;                                                           \
         if (sa && sb) {                                                                \
             VC_EW_FOR(i, n, T x = as[i]; T y = bs[i]; o[i] = (TO)(FORMULA););           \
         } else if (sa) {                                                               \
@@ -206,6 +189,11 @@ const vc_ew_unary_k vc_ewk_not = {NULL, NULL, NULL, not_b8};
             const TO v = (TO)(FORMULA);                                                \
             VC_EW_FOR(i, n, o[i] = v;);                                                \
         }                                                                              \
+    }                                                                                  \
+    static void name(int64_t n, const void *av, int64_t sa, const void *bv, int64_t sb, \
+                     void *ov)                                                         \
+    {                                                                                  \
+        name##_t(n, av, sa, bv, sb, ov);                                               \
     }
 
 /* FLOAT_FORMULA(F) gets the libm prefix macro; INT_FORMULA works on int64_t x, y. */

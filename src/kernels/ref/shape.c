@@ -104,7 +104,8 @@ static voce_status squeeze_infer(const vc_node *n, vc_tensor *const *in, vc_tens
     int64_t axes[VOCE_MAX_RANK], dims[VOCE_MAX_RANK];
     int count = 0, have = 0, mask[VOCE_MAX_RANK], r = 0;
     if ((st = read_axes(n, in, axes, &count, &have))) return st;
-    if (have) {
+    /* empty axes remove every 1-dim, as when absent (what onnxruntime does) */
+    if (have && count > 0) {
         if ((st = axes_mask(n, axes, count, x->rank, mask))) return st;
     } else {
         for (int i = 0; i < x->rank; i++) mask[i] = x->dims[i] == 1;

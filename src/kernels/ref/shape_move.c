@@ -138,6 +138,7 @@ static voce_status split_prepare(const vc_node *n, vc_tensor *const *in, int *ax
     if ((st = vc_norm_axis(n, vc_attr_int(n, "axis", 0), x->rank, axis))) return st;
     int64_t dim = x->dims[*axis], c;
     p->t = vc_sh_opt(n, in, 1);
+    if (p->t && p->t->rank == 1 && p->t->dims[0] == 0) p->t = NULL; /* empty: split evenly */
     p->attr = NULL;
     p->count = n->n_out;
     if (p->t) {

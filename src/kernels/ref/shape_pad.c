@@ -1,19 +1,22 @@
 /* Reference kernel for Pad: modes constant, reflect, edge and wrap; pads from input 1
  * (opset 11+, with optional axes as input 3 from opset 18) or the 'pads' attribute of
- * older opsets. Negative pads crop.
+ * older opsets.
  *
- * Output index o of a dim reads input index o - pad_begin, mapped into the input by the
- * mode when it falls outside; a crop is the same mapping with a negative begin. Reflect
- * and wrap are periodic, so pads wider than the input repeat (as numpy.pad does). */
+ * Negative pads crop, and cropping comes first: reflect, edge and wrap then read only
+ * the kept part (as onnxruntime does; the ONNX reference cannot crop). Output index o
+ * of a dim reads kept index o - pre (pre: the positive pad before), mapped into the kept
+ * range by the mode when it falls outside. Reflect and wrap are periodic, so pads wider than the input repeat
+ * it (numpy.pad agrees for reflect; its wrap is irregular for wide uneven pads). */
 #include "shape_internal.h"
 
 #include "../../core/f16.h"
 
 enum { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP };
 
+/* Per dim: pad before (>= 0), first kept input index, kept length, pad after (>= 0). */
 typedef struct pad_plan {
     int mode;
-    int64_t begin[VOCE_MAX_RANK], end[VOCE_MAX_RANK];
+    int64_t pre[VOCE_MAX_RANK], lo[VOCE_MAX_RANK], len[VOCE_MAX_RANK], post[VOCE_MAX_RANK];
 } pad_plan;
 
 static voce_status pad_mode(const vc_node *n, int *mode)
@@ -68,14 +71,26 @@ static voce_status pad_plan_read(const vc_node *n, vc_tensor *const *in, pad_pla
     }
     if (c != 2 * na)
         return vc_node_error(n, VOCE_ERR_SHAPE, "pads has %lld values for %d axes", (long long)c, na);
-    for (int d = 0; d < x->rank; d++) p->begin[d] = p->end[d] = 0;
+    int64_t begin[VOCE_MAX_RANK] = {0}, end[VOCE_MAX_RANK] = {0};
     for (int i = 0; i < na; i++) {
         int64_t b = v[i], e = v[i + na];
         /* beyond this the output size overflows anyway; keeps the sums below exact */
         if (b > VC_MAX_NUMEL || e > VC_MAX_NUMEL || b < -VC_MAX_NUMEL || e < -VC_MAX_NUMEL)
             return vc_node_error(n, VOCE_ERR_NOMEM, "pad of axis %d is too large", axes[i]);
-        p->begin[axes[i]] = b;
-        p->end[axes[i]] = e;
+        begin[axes[i]] = b;
+        end[axes[i]] = e;
+    }
+    for (int d = 0; d < x->rank; d++) {
+        int64_t cut0 = begin[d] < 0 ? -begin[d] : 0, cut1 = end[d] < 0 ? -end[d] : 0;
+        if (cut0 + cut1 > x->dims[d])
+            return vc_node_error(n, VOCE_ERR_SHAPE, "pads crop %lld from axis %d of size %lld",
+                                 (long long)(cut0 + cut1), d, (long long)x->dims[d]);
+        p->pre[d] = begin[d] > 0 ? begin[d] : 0;
+        p->post[d] = end[d] > 0 ? end[d] : 0;
+        p->lo[d] = cut0;
+        p->len[d] = x->dims[d] - cut0 - cut1;
+        if (p->mode != PAD_CONSTANT && p->len[d] == 0 && p->pre[d] + p->post[d] > 0)
+            return vc_node_error(n, VOCE_ERR_SHAPE, "cannot pad empty axis %d in this mode", d);
     }
     return VOCE_OK;
 }
@@ -92,13 +107,7 @@ voce_status vc_sh_pad_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *o
             return vc_node_error(n, VOCE_ERR_SHAPE, "constant_value must hold one element");
     }
     int64_t dims[VOCE_MAX_RANK];
-    for (int d = 0; d < x->rank; d++) {
-        dims[d] = x->dims[d] + p.begin[d] + p.end[d];
-        if (dims[d] < 0)
-            return vc_node_error(n, VOCE_ERR_SHAPE, "pads crop axis %d below size 0", d);
-        if (p.mode != PAD_CONSTANT && x->dims[d] == 0 && dims[d] > 0)
-            return vc_node_error(n, VOCE_ERR_SHAPE, "cannot pad empty axis %d in this mode", d);
-    }
+    for (int d = 0; d < x->rank; d++) dims[d] = p.pre[d] + p.len[d] + p.post[d];
     return vc_sh_set_out(n, &out[0], x->dtype, x->rank, dims);
 }
 
@@ -132,7 +141,7 @@ static void pad_value(const vc_node *n, vc_tensor *const *in, voce_dtype dt, uns
     }
 }
 
-/* Input index for padded position i (already shifted by -begin) of a dim of size len. */
+/* Kept index for padded position i (already shifted by -pre) of a kept range of len. */
 static int64_t pad_map(int mode, int64_t i, int64_t len)
 {
     if (i >= 0 && i < len) return i;
@@ -144,26 +153,24 @@ static int64_t pad_map(int mode, int64_t i, int64_t len)
     return i < len ? i : period - i;
 }
 
+/* Fill with the value, then copy the kept block into place as one strided view. */
 static void pad_constant(const pad_plan *p, const vc_tensor *x, vc_tensor *y, const void *val)
 {
     size_t esz = voce_dtype_size(x->dtype);
     int r = x->rank;
-    int64_t istr[VOCE_MAX_RANK], ostr[VOCE_MAX_RANK], dims[VOCE_MAX_RANK], src = 0, dst = 0;
+    int64_t istr[VOCE_MAX_RANK], ostr[VOCE_MAX_RANK], src = 0, dst = 0;
     int covered = 1;
     vc_sh_strides(r, x->dims, istr);
     vc_sh_strides(r, y->dims, ostr);
     for (int d = 0; d < r; d++) {
-        int64_t lo = p->begin[d] < 0 ? -p->begin[d] : 0;           /* first input index kept */
-        int64_t hi = x->dims[d] + (p->end[d] < 0 ? p->end[d] : 0);  /* one past the last */
-        dims[d] = hi > lo ? hi - lo : 0;
-        src += lo * istr[d];
-        dst += (p->begin[d] > 0 ? p->begin[d] : 0) * ostr[d];
-        covered &= p->begin[d] <= 0 && p->end[d] <= 0;
+        src += p->lo[d] * istr[d];
+        dst += p->pre[d] * ostr[d];
+        covered &= p->pre[d] == 0 && p->post[d] == 0;
     }
     if (!covered) vc_sh_fill(y->data, val, vc_numel(y), esz);
-    if (vc_shape_numel(r, dims) == 0) return;
+    if (vc_shape_numel(r, p->len) == 0) return;
     vc_sh_copy_view((char *)y->data + dst * (int64_t)esz, ostr,
-                    (const char *)x->data + src * (int64_t)esz, istr, r, dims, esz);
+                    (const char *)x->data + src * (int64_t)esz, istr, r, p->len, esz);
 }
 
 /* Modes that read the input everywhere: row by row over the last dim, whose interior is
@@ -179,19 +186,19 @@ static void pad_mapped(const pad_plan *p, const vc_tensor *x, vc_tensor *y)
     int r = x->rank, last = r - 1;
     int64_t istr[VOCE_MAX_RANK], idx[VOCE_MAX_RANK] = {0};
     vc_sh_strides(r, x->dims, istr);
-    int64_t len = x->dims[last], olen = y->dims[last], b = p->begin[last];
+    int64_t len = p->len[last], olen = y->dims[last], pre = p->pre[last];
     int64_t rows = vc_shape_numel(last, y->dims);
-    /* output columns [c0, c1) read input columns [c0 - b, c1 - b) directly */
-    int64_t c0 = b > 0 ? b : 0, c1 = len + b < olen ? len + b : olen;
-    if (c1 < c0) c1 = c0;
     char *dst = y->data;
     for (int64_t row = 0; row < rows; row++, dst += olen * e) {
-        int64_t src = 0;
-        for (int d = 0; d < last; d++) src += pad_map(p->mode, idx[d] - p->begin[d], x->dims[d]) * istr[d];
+        int64_t src = p->lo[last];
+        for (int d = 0; d < last; d++)
+            src += (p->lo[d] + pad_map(p->mode, idx[d] - p->pre[d], p->len[d])) * istr[d];
         const char *s = (const char *)x->data + src * e;
-        for (int64_t c = 0; c < c0; c++) vc_sh_copy_elem(dst + c * e, s + pad_map(p->mode, c - b, len) * e, esz);
-        if (c1 > c0) memcpy(dst + c0 * e, s + (c0 - b) * e, (size_t)((c1 - c0) * e));
-        for (int64_t c = c1; c < olen; c++) vc_sh_copy_elem(dst + c * e, s + pad_map(p->mode, c - b, len) * e, esz);
+        /* output columns [pre, pre + len) are the kept row itself */
+        for (int64_t c = 0; c < pre; c++) vc_sh_copy_elem(dst + c * e, s + pad_map(p->mode, c - pre, len) * e, esz);
+        if (len) memcpy(dst + pre * e, s, (size_t)(len * e));
+        for (int64_t c = pre + len; c < olen; c++)
+            vc_sh_copy_elem(dst + c * e, s + pad_map(p->mode, c - pre, len) * e, esz);
         for (int d = last - 1; d >= 0; d--) {
             if (++idx[d] < y->dims[d]) break;
             idx[d] = 0;

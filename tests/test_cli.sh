@@ -1,0 +1,76 @@
+#!/bin/sh
+# The voce command: compile / info / run on a real model, and clear failures with a
+# non-zero exit for bad usage and bad files.  usage: test_cli.sh VOCE_BINARY
+# Needs VOCE_TEST_DATA and VOCE_BUILD_DIR (set by ctest); python3 with numpy builds
+# and checks the .npy arrays.
+set -u
+voce=$1
+data=${VOCE_TEST_DATA:-../shared}
+tmp=${VOCE_BUILD_DIR:-.}/test-tmp/cli
+py=${VOCE_PYTHON:-/usr/bin/python3}
+mkdir -p "$tmp"
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "  ok   $1"; }
+bad() { fail=$((fail + 1)); echo "  FAIL $1"; }
+# expect CODE NAME COMMAND...: the command exits with CODE and, when it fails, says why
+expect() {
+  want=$1; name=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  got=$?
+  if [ "$got" -ne "$want" ]; then bad "$name (exit $got, want $want): $(head -c 300 "$tmp/err")"; return; fi
+  if [ "$want" -ne 0 ] && [ ! -s "$tmp/err" ]; then bad "$name: failed without a message"; return; fi
+  ok "$name"
+}
+
+model=$data/models/silero-vad/silero_vad.onnx
+if [ ! -f "$model" ]; then echo "skip: needs $model"; echo "0 passed, 0 failed, 1 skipped"; exit 77; fi
+
+expect 0 "help" "$voce" --help
+expect 0 "compile --help" "$voce" compile --help
+expect 0 "info --help" "$voce" info --help
+expect 0 "run --help" "$voce" run --help
+expect 0 "version" "$voce" --version
+expect 2 "no command" "$voce"
+expect 2 "unknown command" "$voce" frobnicate
+expect 2 "compile without output" "$voce" compile "$model"
+expect 2 "compile unknown option" "$voce" compile "$model" -o "$tmp/x.voce" --bogus
+expect 2 "compile bad --fix" "$voce" compile "$model" -o "$tmp/x.voce" --fix sr
+expect 1 "compile missing file" "$voce" compile "$tmp/nope.onnx" -o "$tmp/x.voce"
+expect 1 "compile a WAV" "$voce" compile "$data/audio/jfk.wav" -o "$tmp/x.voce"
+expect 1 "compile unknown --fix input" "$voce" compile "$model" --fix rate=1 -o "$tmp/x.voce"
+[ ! -e "$tmp/x.voce" ] && ok "failed compiles write nothing" || bad "failed compiles write nothing"
+
+expect 0 "compile silero" "$voce" compile "$model:vad" --fix sr=16000 --shape input=1,576 --shape state=2,1,128 \
+  --meta family=silero-vad --meta window=512 -o "$tmp/s.voce"
+expect 0 "info" "$voce" info "$tmp/s.voce"
+grep -q "method vad" "$tmp/out" && grep -q "family" "$tmp/out" && grep -q "stateN" "$tmp/out" && ok "info lists method, io and metadata" || bad "info output: $(cat "$tmp/out")"
+expect 1 "info on a WAV" "$voce" info "$data/audio/jfk.wav"
+printf 'VOCEPRG\0garbage' >"$tmp/trunc.voce"
+expect 1 "info on a truncated program" "$voce" info "$tmp/trunc.voce"
+
+"$py" - "$tmp" <<'PY' || { bad "numpy inputs"; }
+import sys, numpy as np
+d = sys.argv[1]
+np.save(d + "/x.npy", (np.sin(np.arange(576) / 7) * 0.3).astype(np.float32).reshape(1, 576))
+np.save(d + "/state.npy", np.zeros((2, 1, 128), np.float32))
+np.save(d + "/x64.npy", np.zeros((1, 576), np.float64))
+np.save(d + "/xbig.npy", np.zeros((1, 600), np.float32))
+PY
+expect 0 "run" "$voce" run "$tmp/s.voce" --in input="$tmp/x.npy" --in state="$tmp/state.npy" --out "$tmp/o"
+[ -f "$tmp/o/output.npy" ] && [ -f "$tmp/o/stateN.npy" ] && ok "run writes every output" || bad "run outputs missing"
+"$py" -c "
+import numpy as np, sys
+p = np.load('$tmp/o/output.npy'); s = np.load('$tmp/o/stateN.npy')
+assert p.shape == (1, 1) and p.dtype == np.float32 and 0 <= p[0, 0] <= 1, p
+assert s.shape == (2, 1, 128), s.shape
+" && ok "run outputs have the declared shapes" || bad "run output shapes"
+expect 1 "run with a missing input" "$voce" run "$tmp/s.voce" --in input="$tmp/x.npy" --out "$tmp/o"
+expect 1 "run with a wrong dtype" "$voce" run "$tmp/s.voce" --in input="$tmp/x64.npy" --in state="$tmp/state.npy" --out "$tmp/o"
+expect 1 "run with a wrong shape" "$voce" run "$tmp/s.voce" --in input="$tmp/xbig.npy" --in state="$tmp/state.npy" --out "$tmp/o"
+expect 1 "run with an unknown input" "$voce" run "$tmp/s.voce" --in bogus="$tmp/x.npy" --out "$tmp/o"
+expect 1 "run with an unknown method" "$voce" run "$tmp/s.voce" --method nope --in input="$tmp/x.npy" --out "$tmp/o"
+expect 2 "run without --out" "$voce" run "$tmp/s.voce" --in input="$tmp/x.npy"
+
+echo "$pass passed, $fail failed, 0 skipped"
+[ "$fail" -eq 0 ]
