@@ -7,6 +7,7 @@
 
 #include "compiler/compiler.h"
 #include "harness.h"
+#include "runtime/op.h"
 #include "runtime/program.h"
 
 static const char *cases_dir(void)
@@ -37,10 +38,12 @@ static int count_op(const vc_mgraph *g, const char *op)
     return n;
 }
 
+/* Nodes that do work: views (Reshape, Squeeze, Identity, ...) cost nothing. */
 static int count_nodes(const vc_mgraph *g)
 {
     int n = 0;
-    for (int gi = 0; gi < g->n_graphs; gi++) n += g->graphs[gi].n_nodes;
+    for (int gi = 0; gi < g->n_graphs; gi++)
+        for (int i = 0; i < g->graphs[gi].n_nodes; i++) n += !(g->graphs[gi].nodes[i].op->flags & VC_OP_ALIAS);
     return n;
 }
 
@@ -68,12 +71,12 @@ static void test_silero_specialisation(void)
         CHECK(ni == (mode >= 1 ? 2u : 3u)); /* sr is gone once fixed */
         voce_program_close(prog);
     }
-    printf("    If nodes %d -> %d -> %d, nodes %d -> %d -> %d, static arena %llu bytes\n", ifs[0], ifs[1], ifs[2],
+    printf("    If nodes %d -> %d -> %d, compute nodes %d -> %d -> %d, static arena %llu bytes\n", ifs[0], ifs[1], ifs[2],
            nodes[0], nodes[1], nodes[2], (unsigned long long)arena[2]);
     CHECK(ifs[0] > ifs[1]);       /* the sample-rate branches fold away */
     CHECK(ifs[2] == 0);           /* with static shapes every If folds */
     CHECK(nodes[2] < nodes[1]);
-    CHECK(nodes[2] < 40);
+    CHECK(nodes[2] <= 30); /* Silero v6 at 16 kHz: the STFT, 5 convolutions, the LSTM, the head */
     CHECK(arena[0] == 0 && arena[2] > 0); /* static plan only with static shapes */
 }
 

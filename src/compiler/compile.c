@@ -31,6 +31,11 @@ voce_status vc_compile_method(vc_mgraph *g, const vc_compile_options *o, vc_comp
     voce_status st = vc_pass_fold(g, 0, !o->no_fold, &fs);
     if (!st) {
         vc_pass_dce(g);
+        st = vc_pass_compact(g); /* inlined branches go, so their outputs stop counting */
+    }
+    if (!st && !o->no_fold) {
+        vc_pass_simplify(g);
+        vc_pass_dce(g);
         st = vc_pass_compact(g);
     }
     if (!st) st = vc_pass_check_ops(g);

@@ -289,3 +289,45 @@ voce_status vc_pass_fold(vc_mgraph *g, int gi, int fold, vc_fold_stats *stats)
     gr->cap_nodes = kept.cap;
     return VOCE_OK;
 }
+
+/* Is value v an output of some graph (then it must keep its own identity)? */
+static int is_graph_output(const vc_mgraph *g, int v)
+{
+    for (int gi = 0; gi < g->n_graphs; gi++)
+        for (int k = 0; k < g->graphs[gi].n_out; k++)
+            if (g->graphs[gi].out[k] == v) return 1;
+    return 0;
+}
+
+/* Identity, and Cast to the dtype it already has, only rename a value: point the
+ * readers at the source and drop the node. Views are free at run time, but every node
+ * costs a dispatch, and per-window models like Silero have many of these. */
+void vc_pass_simplify(vc_mgraph *g)
+{
+    for (int gi = 0; gi < g->n_graphs; gi++) {
+        vc_graph *gr = &g->graphs[gi];
+        int w = 0;
+        for (int i = 0; i < gr->n_nodes; i++) {
+            vc_node *n = &gr->nodes[i];
+            int rename = n->n_in >= 1 && n->n_out == 1 && n->in[0] >= 0 && !is_graph_output(g, n->out[0]);
+            if (rename && !strcmp(n->op_type, "Cast")) {
+                const vc_value *src = &g->values[n->in[0]];
+                rename = src->dtype != VOCE_DTYPE_UNDEFINED && src->dtype == (voce_dtype)vc_attr_int(n, "to", -1);
+            } else if (rename) {
+                rename = !strcmp(n->op_type, "Identity");
+            }
+            if (rename) {
+                int from = n->out[0], to = n->in[0];
+                for (int x = 0; x < g->n_graphs; x++)
+                    for (int j = 0; j < g->graphs[x].n_nodes; j++) {
+                        vc_node *m = &g->graphs[x].nodes[j];
+                        for (int k = 0; k < m->n_in; k++)
+                            if (m->in[k] == from) m->in[k] = to;
+                    }
+                continue;
+            }
+            gr->nodes[w++] = *n;
+        }
+        gr->n_nodes = w;
+    }
+}

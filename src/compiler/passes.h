@@ -23,6 +23,10 @@ typedef struct vc_fold_stats {
  * folding (when fold is set) and inlining of If nodes with a constant condition. */
 voce_status vc_pass_fold(vc_mgraph *g, int gi, int fold, vc_fold_stats *stats);
 
+/* Drop Identity nodes and Cast nodes to the same dtype, rewiring their readers to the
+ * source (graph outputs keep their node). */
+void vc_pass_simplify(vc_mgraph *g);
+
 /* Remove nodes whose outputs nobody reads (graph 0's outputs are the roots). */
 void vc_pass_dce(vc_mgraph *g);
 

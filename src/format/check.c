@@ -148,7 +148,9 @@ static voce_status check_value(const checker *c, int vi)
         return fail_value(c, vi, "unknown kind %d", (int)v->kind);
     if (v->graph < 0 || v->graph >= g->n_graphs)
         return fail_value(c, vi, "graph %d does not exist", v->graph);
-    if (voce_dtype_size(v->dtype) == 0)
+    /* a node output's dtype may be left to run time (0) when the compiler could not
+     * infer it through dynamic shapes; everything else needs a known dtype */
+    if (voce_dtype_size(v->dtype) == 0 && !(v->kind == VC_VAL_NODE && v->dtype == VOCE_DTYPE_UNDEFINED))
         return fail_value(c, vi, "unknown dtype %d", (int)v->dtype);
     if (v->rank < -1 || v->rank > VOCE_MAX_RANK)
         return fail_value(c, vi, "rank %d (at most %d)", v->rank, VOCE_MAX_RANK);

@@ -48,17 +48,22 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static voce_status get_auto_pad(const vc_node *n, int *ap)
 {
     const char *s = vc_attr_string(n, "auto_pad", "NOTSET");
-    if (!strcmp(s, "NOTSET")) *ap = PAD_NOTSET;
-    else if (!strcmp(s, "SAME_UPPER")) *ap = PAD_SAME_UPPER;
-    else if (!strcmp(s, "SAME_LOWER")) *ap = PAD_SAME_LOWER;
-    else if (!strcmp(s, "VALID")) *ap = PAD_VALID;
-    else return vc_node_error(n, VOCE_ERR_INVALID_ARG, "auto_pad '%s' is not valid", s);
+    if (!strcmp(s, "NOTSET"))
+        *ap = PAD_NOTSET;
+    else if (!strcmp(s, "SAME_UPPER"))
+        *ap = PAD_SAME_UPPER;
+    else if (!strcmp(s, "SAME_LOWER"))
+        *ap = PAD_SAME_LOWER;
+    else if (!strcmp(s, "VALID"))
+        *ap = PAD_VALID;
+    else
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "auto_pad '%s' is not valid", s);
     return VOCE_OK;
 }
 
 /* An INTS attribute of exactly count values in [lo, VC_MAX_NUMEL], or def everywhere. */
-static voce_status get_ints(const vc_node *n, const char *name, int count, int64_t def,
-                            int64_t lo, int64_t *dst)
+static voce_status get_ints(const vc_node *n, const char *name, int count, int64_t def, int64_t lo,
+                            int64_t *dst)
 {
     int64_t c;
     const int64_t *v = vc_attr_ints(n, name, &c);
@@ -69,8 +74,9 @@ static voce_status get_ints(const vc_node *n, const char *name, int count, int64
                              name, (long long)c, count);
     for (int i = 0; i < count; i++) {
         if (v[i] < lo || v[i] > VC_MAX_NUMEL)
-            return vc_node_error(n, VOCE_ERR_INVALID_ARG, "attribute '%s' value %lld is out of range",
-                                 name, (long long)v[i]);
+            return vc_node_error(n, VOCE_ERR_INVALID_ARG,
+                                 "attribute '%s' value %lld is out of range", name,
+                                 (long long)v[i]);
         dst[i] = v[i];
     }
     return VOCE_OK;
@@ -122,9 +128,10 @@ static voce_status window_geom(const vc_node *n, int ceil_mode, geom *g)
         g->pe[i] = ap == PAD_VALID ? 0 : pads[ns + i];
         int64_t span = in + g->pb[i] + g->pe[i] - eff;
         if (span < 0)
-            return vc_node_error(n, VOCE_ERR_SHAPE,
-                                 "kernel extent %lld exceeds the padded input %lld in spatial dim %d",
-                                 (long long)eff, (long long)(in + g->pb[i] + g->pe[i]), i);
+            return vc_node_error(
+                n, VOCE_ERR_SHAPE,
+                "kernel extent %lld exceeds the padded input %lld in spatial dim %d",
+                (long long)eff, (long long)(in + g->pb[i] + g->pe[i]), i);
         int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
         if (ceil_mode && (out - 1) * s >= in + g->pb[i]) out--;
         g->grid[i] = out;
@@ -143,7 +150,8 @@ static voce_status check_rank(const vc_node *n, const vc_tensor *x)
 static voce_status check_float(const vc_node *n, vc_tensor *const *in, int k)
 {
     voce_dtype dt = in[k]->dtype;
-    if (k == 0) return dt == VOCE_DTYPE_F32 || dt == VOCE_DTYPE_F16 ? VOCE_OK : vc_err_dtype(n, 0, dt);
+    if (k == 0)
+        return dt == VOCE_DTYPE_F32 || dt == VOCE_DTYPE_F16 ? VOCE_OK : vc_err_dtype(n, 0, dt);
     if (dt == in[0]->dtype) return VOCE_OK;
     return vc_node_error(n, VOCE_ERR_DTYPE, "input %d is %s but input 0 is %s", k,
                          voce_dtype_name(dt), voce_dtype_name(in[0]->dtype));
@@ -174,7 +182,8 @@ static voce_status kernel_from_weights(const vc_node *n, const vc_tensor *w, geo
         if (g->k[i] < 1)
             return vc_node_error(n, VOCE_ERR_SHAPE, "weights have an empty kernel dim");
         if (ks[i] != -1 && ks[i] != g->k[i])
-            return vc_node_error(n, VOCE_ERR_SHAPE, "kernel_shape %lld differs from the weights' %lld",
+            return vc_node_error(n, VOCE_ERR_SHAPE,
+                                 "kernel_shape %lld differs from the weights' %lld",
                                  (long long)ks[i], (long long)g->k[i]);
     }
     return VOCE_OK;
@@ -222,8 +231,10 @@ static void walk(const geom *g, const int64_t *koff, int64_t l0, int64_t l1, flo
             for (int64_t p = p0; p < p1; p++) {
                 int64_t i = p * s + off;
                 int ok = inside && i >= 0 && i < ilast;
-                if (src) buf[p + bo] = ok ? src[io + p * s] : 0.0f;
-                else if (ok) dst[io + p * s] += buf[p + bo];
+                if (src)
+                    buf[p + bo] = ok ? src[io + p * s] : 0.0f;
+                else if (ok)
+                    dst[io + p * s] += buf[p + bo];
             }
         } else {
             int64_t a = inside ? min64(max64(p0, lo), p1) : p1, z = max64(a, min64(p1, hi));
@@ -259,11 +270,11 @@ static void im2col(const geom *g, const float *img, int64_t channels, int64_t l0
         int64_t s = g->s[0], d = g->d[0], pb = g->pb[0];
         for (int64_t c = 0; c < channels; c++)
             for (int64_t t = 0; t < kp; t++) {
-                float *dst = col + (c * kp + t) * w - l0;
+                float *dst = col + (c * kp + t) * w;
                 const float *x = img + c * isz;
                 for (int64_t p = l0; p < l1; p++) {
                     int64_t i = p * s + t * d - pb;
-                    dst[p] = i >= 0 && i < isz ? x[i] : 0.0f;
+                    dst[p - l0] = i >= 0 && i < isz ? x[i] : 0.0f;
                 }
             }
         return;
@@ -276,8 +287,7 @@ static void im2col(const geom *g, const float *img, int64_t channels, int64_t l0
 }
 
 /* The inverse: image channel c += col rows (c * Kp + t) at their positions. */
-static void col2im(const geom *g, float *col, int64_t channels, int64_t l0, int64_t l1,
-                   float *img)
+static void col2im(const geom *g, float *col, int64_t channels, int64_t l0, int64_t l1, float *img)
 {
     int64_t kp = prod(g->k, g->nsp), isz = prod(g->img, g->nsp), w = l1 - l0;
     for (int64_t c = 0; c < channels; c++) {
@@ -402,8 +412,8 @@ static void add_bias_rows(float *y, const float *b, int64_t rows, int64_t len)
         for (int64_t l = 0; l < len; l++) y[m * len + l] += b[m];
 }
 
-static void conv_f32(const conv_shape *cs, const float *x, const float *w, const float *b,
-                     float *y, float *col)
+static void conv_f32(const conv_shape *cs, const float *x, const float *w, const float *b, float *y,
+                     float *col)
 {
     const geom *g = &cs->g;
     int64_t cg = cs->C / cs->group, mg = cs->M / cs->group;
@@ -420,7 +430,8 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
                 for (int64_t l0 = 0; l0 < L; l0 += tile) {
                     int64_t l1 = min64(L, l0 + tile);
                     im2col(g, xg, cg, l0, l1, col);
-                    vc_gemm_f32(0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f, yg + l0, L);
+                    vc_gemm_f32(0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f, yg + l0,
+                                L);
                 }
             }
             if (b) add_bias_rows(yg, b + gi * mg, mg, L);
@@ -462,8 +473,9 @@ static voce_status convt_geom(const vc_node *n, conv_shape *cs)
     int64_t cnt;
     const int64_t *os = vc_attr_ints(n, "output_shape", &cnt);
     if (os && cnt != ns && cnt != ns + 2)
-        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "output_shape has %lld values for %d spatial dims",
-                             (long long)cnt, ns);
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG,
+                             "output_shape has %lld values for %d spatial dims", (long long)cnt,
+                             ns);
     for (int i = 0; i < ns; i++) {
         int64_t in = g->img[i], s = g->s[i], eff = 1;
         g->grid[i] = in;
@@ -487,8 +499,9 @@ static voce_status convt_geom(const vc_node *n, conv_shape *cs)
             out = full - g->pb[i] - g->pe[i];
         }
         if (out < 1 || out > VC_MAX_NUMEL)
-            return vc_node_error(n, VOCE_ERR_SHAPE, "output extent %lld in spatial dim %d is invalid",
-                                 (long long)out, i);
+            return vc_node_error(n, VOCE_ERR_SHAPE,
+                                 "output extent %lld in spatial dim %d is invalid", (long long)out,
+                                 i);
         g->img[i] = out;
     }
     return VOCE_OK;
@@ -533,7 +546,8 @@ static void convt_f32(const conv_shape *cs, const float *x, const float *w, cons
             for (int64_t l0 = 0; l0 < L; l0 += tile) {
                 int64_t l1 = min64(L, l0 + tile);
                 /* col [mg * Kp, positions] = W_g^T x_g, W_g stored [cg, mg * Kp] */
-                vc_gemm_f32(1, 0, rows, l1 - l0, cg, 1.0f, wg, rows, xg + l0, L, 0.0f, col, l1 - l0);
+                vc_gemm_f32(1, 0, rows, l1 - l0, cg, 1.0f, wg, rows, xg + l0, L, 0.0f, col,
+                            l1 - l0);
                 col2im(g, col, mg, l0, l1, yg);
             }
         }
@@ -719,8 +733,8 @@ static voce_status global_infer(const vc_node *n, vc_tensor *const *in, vc_tenso
     return VOCE_OK;
 }
 
-static voce_status global_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                              vc_ctx *ctx, int is_max)
+static voce_status global_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx,
+                              int is_max)
 {
     float *cur = ctx->scratch;
     const float *x = as_f32(in[0], &cur);
@@ -731,8 +745,10 @@ static voce_status global_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
         const float *v = x + p * len;
         float acc = is_max ? -INFINITY : 0.0f;
         for (int64_t i = 0; i < len; i++) {
-            if (!is_max) acc += v[i];
-            else if (v[i] > acc || isnan(v[i])) acc = v[i];
+            if (!is_max)
+                acc += v[i];
+            else if (v[i] > acc || isnan(v[i]))
+                acc = v[i];
             if (is_max && isnan(acc)) break;
         }
         y[p] = is_max ? acc : (len ? acc / (float)len : NAN);

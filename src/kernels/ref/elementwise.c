@@ -396,24 +396,30 @@ static size_t variadic_scratch(const vc_node *n, vc_tensor *const *in, const vc_
     return out[0].dtype == VOCE_DTYPE_F16 ? (size_t)vc_numel(&out[0]) * sizeof(float) : 0;
 }
 
-/* acc = in0 broadcast, then acc = f(acc, in_k) for each further input. */
+/* acc = f(in0, in1) (or in0 broadcast), then acc = f(acc, in_k) for each further input. */
 static voce_status variadic_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                 vc_ctx *ctx, const vc_ew_binary_k *k, int mean)
 {
     vc_tensor acc = out[0];
-    vc_ew_expand(in[0], &out[0]);
+    vc_ew_binary_plan p;
+    p.ta = p.tb = p.to = out[0].dtype;
+    p.ca = p.cb = p.co = vc_ew_compute(p.ta, 0);
+    p.fn = vc_ew_binary_pick(k, p.ca);
+    if (!p.fn) return no_kernel(n, p.ta);
+    int next = 1;
     if (out[0].dtype == VOCE_DTYPE_F16) {
+        vc_ew_expand(in[0], &out[0]);
         acc.dtype = VOCE_DTYPE_F32;
         acc.data = ctx->scratch;
         vc_ew_convert(out[0].data, VOCE_DTYPE_F16, acc.data, VOCE_DTYPE_F32, vc_numel(&acc));
+        p.ta = p.to = VOCE_DTYPE_F32;
+    } else if (n->n_in >= 2) { /* the common two-input case is one plain binary op */
+        vc_ew_binary(&p, in[0], in[1], &out[0]);
+        next = 2;
+    } else {
+        vc_ew_expand(in[0], &out[0]);
     }
-    vc_ew_binary_plan p;
-    p.ta = p.to = acc.dtype;
-    p.tb = out[0].dtype;
-    p.ca = p.cb = p.co = vc_ew_compute(p.ta, 0);
-    p.fn = vc_ew_binary_pick(k, p.ca);
-    if (!p.fn) return no_kernel(n, p.tb);
-    for (int i = 1; i < n->n_in; i++) vc_ew_binary_acc(&p, in[i], &acc);
+    for (int i = next; i < n->n_in; i++) vc_ew_binary_acc(&p, in[i], &acc);
     if (mean) {
         double count = n->n_in;
         vc_tensor c = {VOCE_DTYPE_F64, 0, {0}, &count};

@@ -41,15 +41,15 @@ typedef struct {
  * statement of its own so that clang does not contract it into fmuladd: that keeps
  * results identical on targets with FMA and avoids a clang 14 SLP quirk that doubles
  * the live accumulators (spills). */
-#define VMADD(acc, x, b)                                                                   \
-    for (int l_ = 0; l_ < 4; l_++) {                                                       \
-        float m_ = (x) * (b)[l_];                                                          \
-        (acc)[l_] += m_;                                                                   \
+#define VMADD(acc, x, b)                                                                           \
+    for (int l_ = 0; l_ < 4; l_++) {                                                               \
+        float m_ = (x) * (b)[l_];                                                                  \
+        (acc)[l_] += m_;                                                                           \
     }
-#define VMUL(acc, a, b)                                                                    \
-    for (int l_ = 0; l_ < 4; l_++) {                                                       \
-        float m_ = (a)[l_] * (b)[l_];                                                      \
-        (acc)[l_] += m_;                                                                   \
+#define VMUL(acc, a, b)                                                                            \
+    for (int l_ = 0; l_ < 4; l_++) {                                                               \
+        float m_ = (a)[l_] * (b)[l_];                                                              \
+        (acc)[l_] += m_;                                                                           \
     }
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -195,8 +195,8 @@ static void reduce_dots(int64_t m, int64_t k4, int64_t k, const float *const *a,
 
 /* C block (m x n) = alpha * t + beta * C on the first K block (C not read when beta is
  * 0), C += alpha * t on later ones. t has row stride ts. */
-static void store_tile(const float *t, int64_t ts, int64_t m, int64_t n, float alpha,
-                       float beta, int first, float *c, int64_t rs, int64_t cs)
+static void store_tile(const float *t, int64_t ts, int64_t m, int64_t n, float alpha, float beta,
+                       int first, float *c, int64_t rs, int64_t cs)
 {
     for (int64_t i = 0; i < m; i++) {
         float *ci = c + i * rs;
@@ -222,15 +222,14 @@ static void scale_c(int64_t M, int64_t N, float beta, cview c)
 
 /* Copy a kc x nr corner of B (element (p, j) at src[p * rs + j * cs]) into an 8-wide
  * panel, zero-filling columns nr..7 so the kernel needs no column edge case. */
-static void pack_panel(int64_t kc, int64_t nr, const float *src, int64_t rs, int64_t cs,
-                       float *dst)
+static void pack_panel(int64_t kc, int64_t nr, const float *src, int64_t rs, int64_t cs, float *dst)
 {
     for (int64_t j = 0; j < 8; j++)
         for (int64_t p = 0; p < kc; p++) dst[p * 8 + j] = j < nr ? src[p * rs + j * cs] : 0.0f;
 }
 
-static void gemm_blocked(int64_t M, int64_t N, int64_t K, float alpha, mview a, mview b,
-                         float beta, cview c)
+static void gemm_blocked(int64_t M, int64_t N, int64_t K, float alpha, mview a, mview b, float beta,
+                         cview c)
 {
     float pack[KC * NC];
     float t[32];
@@ -242,8 +241,7 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, float alpha, mview a, 
             const float *bblk = b.p + pc * b.rs + jc * b.cs;
             for (int64_t jr = 0; jr < nc; jr += 8)
                 if (!in_place || jr + 8 > nc)
-                    pack_panel(kc, min64(8, nc - jr), bblk + jr * b.cs, b.rs, b.cs,
-                               pack + jr * kc);
+                    pack_panel(kc, min64(8, nc - jr), bblk + jr * b.cs, b.rs, b.cs, pack + jr * kc);
             for (int64_t ic = 0; ic < M; ic += 4) {
                 int64_t m = min64(4, M - ic);
                 /* rows past M repeat row 0; their results are not stored */
@@ -264,8 +262,8 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, float alpha, mview a, 
 }
 
 /* M <= 4, B transposed (column j of op(B) contiguous along K). */
-static void gemm_dot(int64_t M, int64_t N, int64_t K, float alpha, mview a, mview b,
-                     float beta, cview c)
+static void gemm_dot(int64_t M, int64_t N, int64_t K, float alpha, mview a, mview b, float beta,
+                     cview c)
 {
     float abuf[4 * KD];
     float part[32], t[8];
@@ -292,16 +290,15 @@ static void gemm_dot(int64_t M, int64_t N, int64_t K, float alpha, mview a, mvie
                 else
                     dot_1x4(kd & ~(int64_t)3, ar[i], bj, part);
                 reduce_dots(m, kd & ~(int64_t)3, kd, ar + i, bj, part, t);
-                store_tile(t, 4, m, nb, alpha, beta, pc == 0, c.p + i * c.rs + j * c.cs,
-                           c.rs, c.cs);
+                store_tile(t, 4, m, nb, alpha, beta, pc == 0, c.p + i * c.rs + j * c.cs, c.rs,
+                           c.cs);
             }
         }
     }
 }
 
 /* M == 1, B row-major: whole 32-column strips in one pass over K, the rest blocked. */
-static void gemv_rows(int64_t N, int64_t K, float alpha, mview a, mview b, float beta,
-                      cview c)
+static void gemv_rows(int64_t N, int64_t K, float alpha, mview a, mview b, float beta, cview c)
 {
     float t[32];
     int64_t j = 0;
@@ -317,8 +314,8 @@ static void gemv_rows(int64_t N, int64_t K, float alpha, mview a, mview b, float
 }
 
 void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                 float *C, int64_t ldc)
+                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                 int64_t ldc)
 {
     if (M <= 0 || N <= 0) return;
     mview a = trans_a ? (mview){A, 1, lda} : (mview){A, lda, 1};

@@ -18,8 +18,8 @@
  *
  * Single-threaded, no heap: it packs into stack buffers of about 40 KiB. */
 void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                 float *C, int64_t ldc);
+                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                 int64_t ldc);
 
 /* n f16 values (stored as uint16_t) to f32 and back (round to nearest even). */
 void vc_f16_to_f32_array(const uint16_t *src, float *dst, int64_t n);

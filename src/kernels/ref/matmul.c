@@ -44,15 +44,18 @@ static const float *as_f32(const vc_tensor *t, float **cursor)
     return dst;
 }
 
-static size_t f16_floats(const vc_tensor *t) { return t->dtype == VOCE_DTYPE_F16 ? (size_t)vc_numel(t) : 0; }
+static size_t f16_floats(const vc_tensor *t)
+{
+    return t->dtype == VOCE_DTYPE_F16 ? (size_t)vc_numel(t) : 0;
+}
 
 /* ---- MatMul ---- */
 
 typedef struct {
     int64_t M, N, K;
-    int nb;                             /* batch rank of the output */
+    int nb; /* batch rank of the output */
     int64_t bdims[VOCE_MAX_RANK];
-    int64_t astr[VOCE_MAX_RANK];        /* in whole matrices; 0 where broadcast */
+    int64_t astr[VOCE_MAX_RANK]; /* in whole matrices; 0 where broadcast */
     int64_t bstr[VOCE_MAX_RANK];
 } mm_plan;
 
@@ -79,7 +82,8 @@ static voce_status mm_plan_make(const vc_node *n, const vc_tensor *a, const vc_t
         int ia = d - (p->nb - abr), ib = d - (p->nb - bbr);
         int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
         if (da != db && da != 1 && db != 1)
-            return vc_node_error(n, VOCE_ERR_SHAPE, "batch dimensions of %s and %s do not broadcast",
+            return vc_node_error(n, VOCE_ERR_SHAPE,
+                                 "batch dimensions of %s and %s do not broadcast",
                                  vc_shape_str(a->rank, a->dims, s1, sizeof s1),
                                  vc_shape_str(b->rank, b->dims, s2, sizeof s2));
         p->bdims[d] = da == 1 ? db : da;
@@ -126,8 +130,8 @@ static void matmul_f32(const mm_plan *p, const float *A, const float *B, float *
             oa += i * p->astr[d];
             ob += i * p->bstr[d];
         }
-        vc_gemm_f32(0, 0, p->M, p->N, p->K, 1.0f, A + oa * p->M * p->K, p->K,
-                    B + ob * p->K * p->N, p->N, 0.0f, Y + t * p->M * p->N, p->N);
+        vc_gemm_f32(0, 0, p->M, p->N, p->K, 1.0f, A + oa * p->M * p->K, p->K, B + ob * p->K * p->N,
+                    p->N, 0.0f, Y + t * p->M * p->N, p->N);
     }
 }
 
@@ -137,8 +141,7 @@ static size_t matmul_scratch(const vc_node *n, vc_tensor *const *in, const vc_te
     return sizeof(float) * (f16_floats(in[0]) + f16_floats(in[1]) + f16_floats(&out[0]));
 }
 
-static voce_status matmul_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                              vc_ctx *ctx)
+static voce_status matmul_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
     mm_plan p;
     voce_status st = mm_plan_make(n, in[0], in[1], &p);
@@ -213,7 +216,8 @@ static voce_status gemm_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     float *y = out[0].dtype == VOCE_DTYPE_F32 ? out[0].data : cur;
     if (c && beta != 0.0f) {
         /* Y starts as C broadcast to [M, N]; the product then scales it by beta. */
-        int64_t cm = ct->rank == 2 ? ct->dims[0] : 1, cn = ct->rank >= 1 ? ct->dims[ct->rank - 1] : 1;
+        int64_t cm = ct->rank == 2 ? ct->dims[0] : 1,
+                cn = ct->rank >= 1 ? ct->dims[ct->rank - 1] : 1;
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < N; j++)
                 y[i * N + j] = c[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
@@ -228,7 +232,7 @@ static voce_status gemm_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
 /* ---- Einsum ---- */
 
 enum {
-    EIN_LETTERS = 52,                   /* a-z then A-Z */
+    EIN_LETTERS = 52,                         /* a-z then A-Z */
     EIN_LABELS = EIN_LETTERS + VOCE_MAX_RANK, /* then the ellipsis dims, right-aligned */
     EIN_MAX_OPS = 2
 };
@@ -236,10 +240,10 @@ enum {
 typedef struct {
     int nop;
     int rank[EIN_MAX_OPS];
-    int lab[EIN_MAX_OPS][VOCE_MAX_RANK];    /* label of each operand dim */
+    int lab[EIN_MAX_OPS][VOCE_MAX_RANK]; /* label of each operand dim */
     int nout;
-    int out[VOCE_MAX_RANK];                 /* labels of the output dims */
-    int64_t size[EIN_LABELS];               /* -1: label unused */
+    int out[VOCE_MAX_RANK];   /* labels of the output dims */
+    int64_t size[EIN_LABELS]; /* -1: label unused */
 } ein_plan;
 
 static int ein_letter(char c)
@@ -251,8 +255,8 @@ static int ein_letter(char c)
 
 /* Parse one term (between commas or after "->") into labels; ell_rank is the number of
  * dims the ellipsis stands for (for the output, the broadcast ellipsis rank). */
-static voce_status ein_term(const vc_node *n, const char *s, size_t len, int rank_known,
-                            int *rank, int *lab, int *ell_rank, int *has_ell)
+static voce_status ein_term(const vc_node *n, const char *s, size_t len, int rank_known, int *rank,
+                            int *lab, int *ell_rank, int *has_ell)
 {
     int letters = 0, ell = 0;
     for (size_t i = 0; i < len; i++) {
@@ -264,21 +268,23 @@ static voce_status ein_term(const vc_node *n, const char *s, size_t len, int ran
         } else if (ein_letter(s[i]) >= 0) {
             letters++;
         } else {
-            return vc_node_error(n, VOCE_ERR_INVALID_ARG, "equation has invalid character '%c'", s[i]);
+            return vc_node_error(n, VOCE_ERR_INVALID_ARG, "equation has invalid character '%c'",
+                                 s[i]);
         }
     }
     int er;
     if (rank_known) {
         er = *rank - letters;
         if (er < 0 || (!ell && er != 0))
-            return vc_node_error(n, VOCE_ERR_SHAPE, "term '%.*s' does not match an operand of rank %d",
-                                 (int)len, s, *rank);
+            return vc_node_error(n, VOCE_ERR_SHAPE,
+                                 "term '%.*s' does not match an operand of rank %d", (int)len, s,
+                                 *rank);
         *ell_rank = er;
     } else {
         er = ell ? *ell_rank : 0;
         if (letters + er > VOCE_MAX_RANK)
-            return vc_node_error(n, VOCE_ERR_UNSUPPORTED, "output rank %d exceeds %d",
-                                 letters + er, VOCE_MAX_RANK);
+            return vc_node_error(n, VOCE_ERR_UNSUPPORTED, "output rank %d exceeds %d", letters + er,
+                                 VOCE_MAX_RANK);
         *rank = letters + er;
     }
     *has_ell = ell;
@@ -320,20 +326,24 @@ static voce_status ein_parse(const vc_node *n, vc_tensor *const *in, ein_plan *p
         size_t end = pos;
         while (end < lhs_len && buf[end] != ',') end++;
         if ((end == lhs_len) != (k == p->nop - 1))
-            return vc_node_error(n, VOCE_ERR_INVALID_ARG, "equation has %s terms than the %d inputs",
+            return vc_node_error(n, VOCE_ERR_INVALID_ARG,
+                                 "equation has %s terms than the %d inputs",
                                  end == lhs_len ? "fewer" : "more", p->nop);
         voce_status st;
         int er, he;
         p->rank[k] = in[k]->rank;
-        if ((st = ein_term(n, buf + pos, end - pos, 1, &p->rank[k], p->lab[k], &er, &he))) return st;
+        if ((st = ein_term(n, buf + pos, end - pos, 1, &p->rank[k], p->lab[k], &er, &he)))
+            return st;
         if (er > ell_max) ell_max = er;
         any_ell |= he;
         for (int d = 0; d < p->rank[k]; d++) {
             int l = p->lab[k][d];
             int64_t dim = in[k]->dims[d], *sz = &p->size[l];
             count[l]++;
-            if (*sz < 0 || *sz == dim) *sz = dim;
-            else if (l >= EIN_LETTERS && (*sz == 1 || dim == 1)) *sz = *sz == 1 ? dim : *sz;
+            if (*sz < 0 || *sz == dim)
+                *sz = dim;
+            else if (l >= EIN_LETTERS && (*sz == 1 || dim == 1))
+                *sz = *sz == 1 ? dim : *sz;
             else
                 return vc_node_error(n, VOCE_ERR_SHAPE, "label '%c' has sizes %lld and %lld",
                                      l < EIN_LETTERS ? (l < 26 ? 'a' + l : 'A' + l - 26) : '.',
@@ -360,7 +370,8 @@ static voce_status ein_parse(const vc_node *n, vc_tensor *const *in, ein_plan *p
      * order (A-Z before a-z) as numpy does. */
     p->nout = 0;
     if (any_ell)
-        for (int e = 0; e < ell_max; e++) p->out[p->nout++] = EIN_LETTERS + VOCE_MAX_RANK - ell_max + e;
+        for (int e = 0; e < ell_max; e++)
+            p->out[p->nout++] = EIN_LETTERS + VOCE_MAX_RANK - ell_max + e;
     for (int r = 0; r < EIN_LETTERS; r++) {
         int l = r < 26 ? r + 26 : r - 26;
         if (count[l] != 1) continue;
@@ -448,7 +459,7 @@ static void gather_sum(const float *src, const ein_axes *keep, const ein_axes *s
 typedef struct {
     ein_axes a_keep, a_sum, b_keep, b_sum; /* A as [batch, M, K], B as [batch, K, N] */
     int64_t nbatch, M, K, N;
-    int64_t idx_str[EIN_LABELS];           /* stride of an output label in C [batch, M, N] */
+    int64_t idx_str[EIN_LABELS]; /* stride of an output label in C [batch, M, N] */
 } ein_split;
 
 static void ein_split_make(const ein_plan *p, vc_tensor *const *in, ein_split *s)
@@ -459,16 +470,22 @@ static void ein_split_make(const ein_plan *p, vc_tensor *const *in, ein_split *s
     int kl[EIN_LABELS], nkl = 0;
     for (int i = 0; i < p->nout; i++) {
         int l = p->out[i], ia = ein_has(p, 0, l), ib = ein_has(p, 1, l);
-        if (ia && ib) batch[nbl++] = l;
-        else if (ia) ml[nml++] = l;
-        else nl[nnl++] = l;
+        if (ia && ib)
+            batch[nbl++] = l;
+        else if (ia)
+            ml[nml++] = l;
+        else
+            nl[nnl++] = l;
     }
     for (int l = 0; l < EIN_LABELS; l++) {
         if (p->size[l] < 0 || ein_in_out(p, l)) continue;
         int ia = ein_has(p, 0, l), ib = ein_has(p, 1, l);
-        if (ia && ib) kl[nkl++] = l;
-        else if (ia) axes_add(&s->a_sum, p->size[l], ein_stride(p, in[0], 0, l));
-        else axes_add(&s->b_sum, p->size[l], ein_stride(p, in[1], 1, l));
+        if (ia && ib)
+            kl[nkl++] = l;
+        else if (ia)
+            axes_add(&s->a_sum, p->size[l], ein_stride(p, in[0], 0, l));
+        else
+            axes_add(&s->b_sum, p->size[l], ein_stride(p, in[1], 1, l));
     }
     for (int i = 0; i < nbl; i++) {
         int l = batch[i];
@@ -550,8 +567,8 @@ static voce_status einsum_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
     gather_sum(in[0]->data, &s.a_keep, &s.a_sum, a);
     gather_sum(in[1]->data, &s.b_keep, &s.b_sum, b);
     for (int64_t t = 0; t < s.nbatch; t++)
-        vc_gemm_f32(0, 0, s.M, s.N, s.K, 1.0f, a + t * s.M * s.K, s.K, b + t * s.K * s.N, s.N,
-                    0.0f, c + t * s.M * s.N, s.N);
+        vc_gemm_f32(0, 0, s.M, s.N, s.K, 1.0f, a + t * s.M * s.K, s.K, b + t * s.K * s.N, s.N, 0.0f,
+                    c + t * s.M * s.N, s.N);
     for (int i = 0; i < p.nout; i++) axes_add(&keep, p.size[p.out[i]], s.idx_str[p.out[i]]);
     gather_sum(c, &keep, &sum, out[0].data);
     return VOCE_OK;

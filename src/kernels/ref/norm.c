@@ -21,8 +21,10 @@ static float ld(const vc_tensor *t, int64_t i)
 
 static void st(vc_tensor *t, int64_t i, float v)
 {
-    if (t->dtype == VOCE_DTYPE_F32) ((float *)t->data)[i] = v;
-    else ((uint16_t *)t->data)[i] = vc_f32_to_f16(v);
+    if (t->dtype == VOCE_DTYPE_F32)
+        ((float *)t->data)[i] = v;
+    else
+        ((uint16_t *)t->data)[i] = vc_f32_to_f16(v);
 }
 
 static voce_status check_float(const vc_node *n, vc_tensor *const *in, int k)
@@ -89,10 +91,10 @@ static voce_status ln_check(const vc_node *n, vc_tensor *const *in, int *axis)
 {
     voce_status s;
     const vc_tensor *b = opt_in(n, in, 2);
-    if ((s = check_float(n, in, 0)) || (s = check_same(n, in, 1)) || (b && (s = check_same(n, in, 2))))
+    if ((s = check_float(n, in, 0)) || (s = check_same(n, in, 1)) ||
+        (b && (s = check_same(n, in, 2))))
         return s;
-    if (in[0]->rank < 1)
-        return vc_node_error(n, VOCE_ERR_SHAPE, "input must have rank >= 1");
+    if (in[0]->rank < 1) return vc_node_error(n, VOCE_ERR_SHAPE, "input must have rank >= 1");
     if ((s = vc_norm_axis(n, vc_attr_int(n, "axis", -1), in[0]->rank, axis))) return s;
     if (vc_attr_int(n, "stash_type", 1) != 1)
         return vc_node_error(n, VOCE_ERR_UNSUPPORTED, "stash_type %lld (only 1, float32)",
@@ -303,8 +305,7 @@ static voce_status in_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *o
 
 static voce_status in_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
-    group_norm(in[0], &out[0], in[0]->dims[1], in[1], in[2], 1,
-               vc_attr_float(n, "epsilon", 1e-5f));
+    group_norm(in[0], &out[0], in[0]->dims[1], in[1], in[2], 1, vc_attr_float(n, "epsilon", 1e-5f));
     return VOCE_OK;
 }
 
@@ -320,8 +321,9 @@ static voce_status gn_check(const vc_node *n, vc_tensor *const *in, int *per_cha
                              in[0]->rank);
     int64_t C = in[0]->dims[1], G = vc_attr_int(n, "num_groups", 0);
     if (G < 1 || C % G)
-        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "num_groups %lld does not divide %lld channels",
-                             (long long)G, (long long)C);
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG,
+                             "num_groups %lld does not divide %lld channels", (long long)G,
+                             (long long)C);
     if (vc_attr_int(n, "stash_type", 1) != 1)
         return vc_node_error(n, VOCE_ERR_UNSUPPORTED, "stash_type %lld (only 1, float32)",
                              (long long)vc_attr_int(n, "stash_type", 1));
@@ -382,8 +384,10 @@ static voce_status lp_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out
     const vc_tensor *x = in[0];
     int64_t outer = 1, len = x->dims[axis], inner = 1;
     for (int d = 0; d < x->rank; d++)
-        if (d < axis) outer *= x->dims[d];
-        else if (d > axis) inner *= x->dims[d];
+        if (d < axis)
+            outer *= x->dims[d];
+        else if (d > axis)
+            inner *= x->dims[d];
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             int64_t base = o * len * inner + i;

@@ -361,7 +361,7 @@ static voce_status reduce_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
     voce_status st = reduce_axes(n, in, mask, &noop);
     if (st) return st;
     if (noop) {
-        memcpy(out[0].data, x->data, vc_nbytes(x));
+        if (vc_nbytes(x)) memcpy(out[0].data, x->data, vc_nbytes(x));
         return VOCE_OK;
     }
     int64_t n_out = vc_numel(&out[0]), n_in = vc_numel(x);
@@ -490,8 +490,8 @@ static size_t softmax_scratch(const vc_node *n, vc_tensor *const *in, const vc_t
     static void name(const T *x, T *y, int64_t O, int64_t R, int64_t I, int log_form,  \
                      char *buf)                                                        \
     {                                                                                  \
-        T *mx = (T *)buf;                                                              \
-        double *sum = (double *)(buf + ALIGN64((size_t)I * 8));                        \
+        T *mx = (T *)buf; /* buf is NULL when I == 1: the row buffers are not needed */ \
+        double *sum = I > 1 ? (double *)(buf + ALIGN64((size_t)I * 8)) : NULL;         \
         for (int64_t o = 0; o < O; o++) {                                              \
             const T *xo = x + o * R * I;                                               \
             T *yo = y + o * R * I;                                                     \
@@ -549,7 +549,7 @@ static voce_status softmax_any(const vc_node *n, vc_tensor *const *in, vc_tensor
 {
     int64_t o, r, i;
     voce_status st = softmax_geometry(n, in[0], &o, &r, &i);
-    if (st) return st;
+    if (st || vc_numel(in[0]) == 0) return st; /* empty tensors may have no data */
     char *s = ctx->scratch;
     const vc_tensor *x = in[0];
     if (x->dtype == VOCE_DTYPE_F64) {
@@ -887,6 +887,7 @@ static voce_status cumsum_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
     const vc_tensor *x = in[0];
     int64_t O, R, I;
     split3(x, axis, &O, &R, &I);
+    if (vc_numel(x) == 0) return VOCE_OK;
     int excl = vc_attr_int(n, "exclusive", 0) != 0, rev = vc_attr_int(n, "reverse", 0) != 0;
     voce_dtype c = compute_of(x->dtype);
     char *s = ctx->scratch;

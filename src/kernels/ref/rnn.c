@@ -24,12 +24,12 @@ enum { IN_X, IN_W, IN_R, IN_B, IN_SEQ, IN_H0, IN_C0, IN_P };
 
 typedef struct {
     int kind;
-    int gates;      /* 4, 3, 1 */
-    int nact;       /* activations per direction: 3, 2, 1 */
+    int gates; /* 4, 3, 1 */
+    int nact;  /* activations per direction: 3, 2, 1 */
     int64_t S, B, I, H, D;
     int layout;
-    int reverse;    /* single direction, reverse */
-    float clip;     /* 0: none */
+    int reverse; /* single direction, reverse */
+    float clip;  /* 0: none */
     int input_forget, lbr;
     int act[6];
 } rnn_cfg;
@@ -62,9 +62,12 @@ static voce_status parse_acts(const vc_node *n, rnn_cfg *c)
                              (int)(c->nact * c->D), (long long)a->count);
     for (int k = 0; k < a->count; k++) {
         const char *s = a->strings[k];
-        if (name_is(s, "Sigmoid")) c->act[k] = ACT_SIGMOID;
-        else if (name_is(s, "Tanh")) c->act[k] = ACT_TANH;
-        else if (name_is(s, "Relu")) c->act[k] = ACT_RELU;
+        if (name_is(s, "Sigmoid"))
+            c->act[k] = ACT_SIGMOID;
+        else if (name_is(s, "Tanh"))
+            c->act[k] = ACT_TANH;
+        else if (name_is(s, "Relu"))
+            c->act[k] = ACT_RELU;
         else
             return vc_node_error(n, VOCE_ERR_UNSUPPORTED,
                                  "activation '%s' (supported: Sigmoid, Tanh, Relu)", s);
@@ -101,15 +104,19 @@ static voce_status rnn_check(const vc_node *n, vc_tensor *const *in, int kind, r
     if (n->n_in < 3 || n->n_in > max_in || !in[IN_X] || !in[IN_W] || !in[IN_R])
         return vc_node_error(n, VOCE_ERR_FORMAT, "needs X, W, R and at most %d inputs", max_in);
     const vc_tensor *x = in[IN_X];
-    if (x->dtype != VOCE_DTYPE_F32 && x->dtype != VOCE_DTYPE_F16) return vc_err_dtype(n, IN_X, x->dtype);
+    if (x->dtype != VOCE_DTYPE_F32 && x->dtype != VOCE_DTYPE_F16)
+        return vc_err_dtype(n, IN_X, x->dtype);
     for (int k = 1; k < n->n_in; k++)
         if (k != IN_SEQ && in[k] && in[k]->dtype != x->dtype)
             return vc_node_error(n, VOCE_ERR_DTYPE, "input %d is %s but X is %s", k,
                                  voce_dtype_name(in[k]->dtype), voce_dtype_name(x->dtype));
     const char *dir = vc_attr_string(n, "direction", "forward");
-    if (!strcmp(dir, "forward") || !strcmp(dir, "reverse")) c->D = 1;
-    else if (!strcmp(dir, "bidirectional")) c->D = 2;
-    else return vc_node_error(n, VOCE_ERR_INVALID_ARG, "direction '%s' is not valid", dir);
+    if (!strcmp(dir, "forward") || !strcmp(dir, "reverse"))
+        c->D = 1;
+    else if (!strcmp(dir, "bidirectional"))
+        c->D = 2;
+    else
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "direction '%s' is not valid", dir);
     c->reverse = !strcmp(dir, "reverse");
     int64_t layout = vc_attr_int(n, "layout", 0);
     if (layout != 0 && layout != 1)
@@ -137,7 +144,8 @@ static voce_status rnn_check(const vc_node *n, vc_tensor *const *in, int kind, r
         if ((st = check_dims(n, seq, IN_SEQ, 1, &c->B))) return st;
         for (int64_t i = 0; seq->data && i < c->B; i++)
             if (vc_get_int(seq, i) < 0 || vc_get_int(seq, i) > c->S)
-                return vc_node_error(n, VOCE_ERR_SHAPE, "sequence_lens[%lld] = %lld is outside [0, %lld]",
+                return vc_node_error(n, VOCE_ERR_SHAPE,
+                                     "sequence_lens[%lld] = %lld is outside [0, %lld]",
                                      (long long)i, (long long)vc_get_int(seq, i), (long long)c->S);
     }
     int64_t sd[3], pd[2] = {c->D, 3 * c->H};
@@ -157,7 +165,8 @@ static voce_status rnn_check(const vc_node *n, vc_tensor *const *in, int kind, r
         return vc_node_error(n, VOCE_ERR_INVALID_ARG, "clip must be positive");
     int64_t inf = vc_attr_int(n, "input_forget", 0), lbr = vc_attr_int(n, "linear_before_reset", 0);
     if ((inf != 0 && inf != 1) || (lbr != 0 && lbr != 1))
-        return vc_node_error(n, VOCE_ERR_INVALID_ARG, "input_forget / linear_before_reset must be 0 or 1");
+        return vc_node_error(n, VOCE_ERR_INVALID_ARG,
+                             "input_forget / linear_before_reset must be 0 or 1");
     c->input_forget = (int)inf;
     c->lbr = (int)lbr;
     return parse_acts(n, c);
@@ -181,8 +190,7 @@ static voce_status rnn_infer_kind(const vc_node *n, vc_tensor *const *in, vc_ten
         out[k].rank = 3;
         state_dims(&c, out[k].dims);
     }
-    if (vc_numel(&out[0]) < 0)
-        return vc_node_error(n, VOCE_ERR_NOMEM, "output Y is too large");
+    if (vc_numel(&out[0]) < 0) return vc_node_error(n, VOCE_ERR_NOMEM, "output Y is too large");
     return VOCE_OK;
 }
 
@@ -223,9 +231,12 @@ static size_t rnn_scratch_kind(const vc_node *n, vc_tensor *const *in, const vc_
 static float act(int kind, float v)
 {
     switch (kind) {
-    case ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
-    case ACT_TANH: return tanhf(v);
-    default: return v > 0.0f ? v : 0.0f;
+    case ACT_SIGMOID:
+        return 1.0f / (1.0f + expf(-v));
+    case ACT_TANH:
+        return tanhf(v);
+    default:
+        return v > 0.0f ? v : 0.0f;
     }
 }
 
@@ -319,8 +330,8 @@ static void gru_update(const rnn_cfg *c, const int *a, const float *xp, const fl
     int64_t H = c->H;
     for (int64_t j = 0; j < H; j++) {
         float z = zr[j], r = zr[H + j];
-        float g = c->lbr ? xp[2 * H + j] + r * (rec[j] + (rbh ? rbh[j] : 0.0f))
-                         : xp[2 * H + j] + rec[j];
+        float g =
+            c->lbr ? xp[2 * H + j] + r * (rec[j] + (rbh ? rbh[j] : 0.0f)) : xp[2 * H + j] + rec[j];
         float hc = act(a[1], clipv(g, c->clip));
         h[j] = (1.0f - z) * hc + z * h[j];
     }
@@ -352,10 +363,12 @@ static void run_direction(const rnn_cfg *c, const rnn_io *io, int dir, const rnn
             int64_t t = rev ? len - 1 - k : k;
             const float *xp = w->xproj + x_row(c, t, b) * gh;
             float *g = w->gates + b * gh, *h = w->h + b * H;
-            if (c->kind == LSTM) lstm_cell(c, a, xp, g, P, h, w->c + b * H);
+            if (c->kind == LSTM)
+                lstm_cell(c, a, xp, g, P, h, w->c + b * H);
             else if (c->kind == RNN)
                 for (int64_t j = 0; j < H; j++) h[j] = act(a[0], clipv(xp[j] + g[j], c->clip));
-            else gru_gates(c, a, xp, g, h, w->rh + b * H);
+            else
+                gru_gates(c, a, xp, g, h, w->rh + b * H);
         }
         if (c->kind == GRU) {
             if (!c->lbr)
@@ -400,8 +413,8 @@ static float *out_f32(vc_tensor *t, float **cursor)
     return dst;
 }
 
-static voce_status rnn_run_kind(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                                vc_ctx *ctx, int kind)
+static voce_status rnn_run_kind(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx,
+                                int kind)
 {
     rnn_cfg c;
     voce_status st = rnn_check(n, in, kind, &c);
