@@ -332,7 +332,7 @@ static int build_main(vc_mgraph *g)
     int c32 = add_const(g, "c_i32", VOCE_DTYPE_I32, 2, d22, k_i32);
     int y = add_val(g, "y", VC_VAL_NODE, 0, VOCE_DTYPE_F32, 2, d23);
     int lv = add_val(g, "loop_out", VC_VAL_NODE, 0, VOCE_DTYPE_F32, -1, NULL);
-    int w = add_val(g, "w", VC_VAL_NODE, 0, VOCE_DTYPE_F32, -1, NULL);
+    int w = add_val(g, "w", VC_VAL_NODE, 0, VOCE_DTYPE_UNDEFINED, -1, NULL);  /* run time */
     int z = add_val(g, "z", VC_VAL_NODE, 1, VOCE_DTYPE_F32, 2, d2x4);
     int it = add_val(g, "iter", VC_VAL_INPUT, 3, VOCE_DTYPE_I64, 0, NULL);
     int cin = add_val(g, "cond_in", VC_VAL_INPUT, 3, VOCE_DTYPE_BOOL, 0, NULL);
@@ -341,7 +341,6 @@ static int build_main(vc_mgraph *g)
     g->values[x].dim_names[0] = "batch";
     g->values[y].offset = 0;
     g->values[lv].offset = 64;
-    g->values[w].offset = 128;
     g->values[x].last_use = 1;
     g->values[y].last_use = 3;
     g->values[cf].last_use = -1;
@@ -825,6 +824,19 @@ static void br_arena(vc_mgraph *g) { g->values[3].offset = 60; }
 static void br_offset_align(vc_mgraph *g) { g->values[3].offset = 2; }
 static void br_const_rank(vc_mgraph *g) { g->values[2].rank = -1; }
 static void br_no_name(vc_mgraph *g) { g->name = ""; }
+static void br_undef_offset(vc_mgraph *g) { g->values[3].dtype = VOCE_DTYPE_UNDEFINED; }
+static void br_out_twice(vc_mgraph *g)
+{
+    vc_node *n = &g->graphs[0].nodes[0];
+    n->out = vc_pool_memdup(&g->pool, (int32_t[]){3, 3}, 8);
+    n->n_out = 2;
+}
+static void br_unlisted_output(vc_mgraph *g)
+{
+    int v = vc_mgraph_add_value(g, "orphan", VC_VAL_NODE, 0);
+    g->values[v].dtype = VOCE_DTYPE_F32;
+    g->values[v].def_node = 1;
+}
 
 static void test_writer_refuses(void)
 {
@@ -845,6 +857,9 @@ static void test_writer_refuses(void)
         {br_offset_align, VOCE_ERR_INVALID_ARG, "element size"},
         {br_const_rank, VOCE_ERR_INVALID_ARG, "no rank"},
         {br_no_name, VOCE_ERR_INVALID_ARG, "no name"},
+        {br_undef_offset, VOCE_ERR_INVALID_ARG, "unknown dtype cannot have an arena offset"},
+        {br_out_twice, VOCE_ERR_INVALID_ARG, "produced twice"},
+        {br_unlisted_output, VOCE_ERR_INVALID_ARG, "does not list it as an output"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         vc_mgraph g;
@@ -883,6 +898,55 @@ static void test_writer_refuses(void)
     vc_writer_add_meta(w, &bad[0]);
     CHECK(strstr(voce_last_error(), "NUL"));
     vc_writer_destroy(w);
+}
+
+/* A chain of graphs nested depth levels deep through If nodes; the innermost returns a
+ * value captured from graph 0. */
+static int build_deep(vc_mgraph *g, int depth)
+{
+    vc_mgraph_init(g);
+    g->name = "deep";
+    int x = -1;
+    for (int i = 0; i <= depth; i++)
+        if (vc_mgraph_add_graph(g, i - 1) != i) return -1;
+    int cond = add_val(g, "cond", VC_VAL_INPUT, 0, VOCE_DTYPE_BOOL, 0, NULL);
+    x = add_val(g, "x", VC_VAL_INPUT, 0, VOCE_DTYPE_F32, 0, NULL);
+    if (x < 0) return -1;
+    set_io(g, 0, 2, (int32_t[]){cond, x}, 0, NULL);
+    for (int i = 0; i < depth; i++) {
+        int y = add_val(g, "y", VC_VAL_NODE, i, VOCE_DTYPE_F32, -1, NULL);
+        vc_node *n = y < 0 ? NULL : node1(g, i, "If", "if", 1, (int32_t[]){cond}, y, 1);
+        if (!n) return -1;
+        n->attr[0] = graph_attr("then_branch", i + 1);
+        set_io(g, i, i ? 0 : 2, (int32_t[]){cond, x}, 1, (int32_t[]){y});
+    }
+    set_io(g, depth, 0, NULL, 1, (int32_t[]){x});
+    return 0;
+}
+
+static void test_deep_nesting(void)
+{
+    vc_mgraph g;
+    CHECK(build_deep(&g, 64) == 0);
+    vc_writer *w = vc_writer_create();
+    CHECK_OK(vc_writer_add_method(w, &g));
+    size_t n;
+    unsigned char *b = writer_bytes(w, &n);
+    CHECK(b);
+    vc_file f;
+    CHECK_OK(vc_file_parse(b, n, 1, &f));
+    const char *d = diff_method(&g, &f.methods[0], b);
+    CHECK_MSG(!*d, "deep differs: %s", d);
+    vc_file_free(&f);
+    free(b);
+    vc_writer_destroy(w);
+    vc_mgraph_free(&g);
+    CHECK(build_deep(&g, 65) == 0);
+    w = vc_writer_create();
+    CHECK_ERR(vc_writer_add_method(w, &g), VOCE_ERR_INVALID_ARG);
+    CHECK(strstr(voce_last_error(), "deeper than 64"));
+    vc_writer_destroy(w);
+    vc_mgraph_free(&g);
 }
 
 static void test_truncation(void)
@@ -1183,6 +1247,7 @@ int main(void)
     vt_run("round_trip", test_round_trip);
     vt_run("save_atomic", test_save_atomic);
     vt_run("writer_refuses", test_writer_refuses);
+    vt_run("deep_nesting", test_deep_nesting);
     vt_run("truncation", test_truncation);
     vt_run("bit_flips_checksummed", test_bit_flips_checksummed);
     vt_run("corruption_fixed_crcs", test_corruption_fixed_crcs);

@@ -125,6 +125,9 @@ static voce_status check_offset(const checker *c, int vi)
     if (v->offset < -1) return fail_value(c, vi, "arena offset %lld", (long long)v->offset);
     if (v->offset < 0) return VOCE_OK;
     size_t esize = voce_dtype_size(v->dtype);
+    /* without a dtype the size is unknown, so a planned slot could not be checked */
+    if (esize == 0)
+        return fail_value(c, vi, "a value of unknown dtype cannot have an arena offset");
     /* kernels read typed elements, so a misaligned offset would be undefined behaviour */
     if ((uint64_t)v->offset % esize)
         return fail_value(c, vi, "arena offset %lld is not a multiple of the element size",
@@ -150,7 +153,8 @@ static voce_status check_value(const checker *c, int vi)
         return fail_value(c, vi, "graph %d does not exist", v->graph);
     /* a node output's dtype may be left to run time (0) when the compiler could not
      * infer it through dynamic shapes; everything else needs a known dtype */
-    if (voce_dtype_size(v->dtype) == 0 && !(v->kind == VC_VAL_NODE && v->dtype == VOCE_DTYPE_UNDEFINED))
+    if (voce_dtype_size(v->dtype) == 0 &&
+        !(v->kind == VC_VAL_NODE && v->dtype == VOCE_DTYPE_UNDEFINED))
         return fail_value(c, vi, "unknown dtype %d", (int)v->dtype);
     if (v->rank < -1 || v->rank > VOCE_MAX_RANK)
         return fail_value(c, vi, "rank %d (at most %d)", v->rank, VOCE_MAX_RANK);

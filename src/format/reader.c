@@ -208,11 +208,13 @@ static voce_status read_meta(const vc_rd *rd, const span *sec, vc_file *f)
     f->meta = vc_pool_alloc(&f->pool, (size_t)n * sizeof(vc_meta) + 1);
     if (!f->meta) return vc_error(VOCE_ERR_NOMEM, "out of memory for metadata");
     for (uint32_t i = 0; i < n; i++) {
-        voce_status st = meta_entry(rd, p + 8 + (size_t)i * VC_META_ENTRY, i, &f->meta[i], &f->pool);
+        const unsigned char *e = p + 8 + (size_t)i * VC_META_ENTRY;
+        voce_status st = meta_entry(rd, e, i, &f->meta[i], &f->pool);
         if (st) return st;
         /* sorted and unique, so that lookup can binary-search */
         if (i && strcmp(f->meta[i - 1].key, f->meta[i].key) >= 0)
-            return vc_error(VOCE_ERR_FORMAT, "metadata keys are not sorted and unique ('%s' after '%s')",
+            return vc_error(VOCE_ERR_FORMAT,
+                            "metadata keys are not sorted and unique ('%s' after '%s')",
                             f->meta[i].key, f->meta[i - 1].key);
         f->n_meta = (int)i + 1;
     }

@@ -188,7 +188,8 @@ static voce_status read_value(rctx *x, int vi)
     return rd_data(x, v->nbytes, "constant", &v->data);
 }
 
-static voce_status rd_index_list(rctx *x, const char *what, int *count, int32_t **out, int signed_ok)
+static voce_status rd_index_list(rctx *x, const char *what, int *count, int32_t **out,
+                                 int signed_ok)
 {
     voce_status st = rd_count(x, 4, what, count);
     if (st) return st;
@@ -233,7 +234,8 @@ static voce_status rd_array_attr(rctx *x, vc_attr *a)
     voce_status st = rd_count(x, esize, "array elements", &n);
     if (st) return st;
     a->count = n;
-    void *arr = vc_pool_alloc(&x->m->pool, (size_t)n * (a->type == VC_ATTR_STRINGS ? sizeof(char *) : esize));
+    size_t slot = a->type == VC_ATTR_STRINGS ? sizeof(char *) : esize;
+    void *arr = vc_pool_alloc(&x->m->pool, (size_t)n * slot);
     if (!arr) return vc_error(VOCE_ERR_NOMEM, "out of memory");
     for (int i = 0; i < n; i++) {
         const unsigned char *q = take(&x->c, esize);   /* counted above, cannot fail */

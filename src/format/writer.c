@@ -5,8 +5,8 @@
  * when added, constants copied into the DATA buffer, so the caller may free its graph.
  * Strings are interned: each distinct string is stored once. The whole file is built in
  * memory before it is written, so the writer needs about twice the file size in RAM.
- * Limits: sections and the string table must each stay below 2^32 bytes where the
- * format uses 32-bit references (strings) and counts.
+ * Limits: the string table stays below 4 GiB (string references are u32); counts come
+ * from int fields, so they fit the format's u32 counts.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -73,9 +73,23 @@ static int buf_zero_to(buf *b, size_t align)
     return 0;
 }
 
-static int put_u8(buf *b, unsigned v) { unsigned char c = (unsigned char)v; return buf_put(b, &c, 1); }
-static int put_u32(buf *b, uint32_t v) { unsigned char t[4]; vc_st32(t, v); return buf_put(b, t, 4); }
-static int put_u64(buf *b, uint64_t v) { unsigned char t[8]; vc_st64(t, v); return buf_put(b, t, 8); }
+static int put_u8(buf *b, unsigned v)
+{
+    unsigned char c = (unsigned char)v;
+    return buf_put(b, &c, 1);
+}
+static int put_u32(buf *b, uint32_t v)
+{
+    unsigned char t[4];
+    vc_st32(t, v);
+    return buf_put(b, t, 4);
+}
+static int put_u64(buf *b, uint64_t v)
+{
+    unsigned char t[8];
+    vc_st64(t, v);
+    return buf_put(b, t, 8);
+}
 static int put_i32(buf *b, int32_t v) { return put_u32(b, (uint32_t)v); }
 static int put_i64(buf *b, int64_t v) { return put_u64(b, (uint64_t)v); }
 
@@ -202,14 +216,16 @@ static voce_status meta_validate(const vc_meta *m)
 /* One allocation per entry: [string pointers][array bytes][key][strings' characters]. */
 static voce_status meta_copy(const vc_meta *m, meta_entry *e)
 {
-    if (m->count > SIZE_MAX / 16) return vc_error(VOCE_ERR_NOMEM, "metadata '%s': too large", m->key);
-    size_t n = (size_t)m->count;
+    if (meta_elem_size(m->type) && m->count > SIZE_MAX / 16)
+        return vc_error(VOCE_ERR_NOMEM, "metadata '%s': too large", m->key);
+    size_t n = meta_elem_size(m->type) ? (size_t)m->count : 0;
     size_t ptrs = m->type == VOCE_META_STRINGS ? n * sizeof(char *) : 0;
-    size_t arr = (m->type == VOCE_META_STRINGS || m->type == VOCE_META_STRING) ? 0
-                                                                               : n * meta_elem_size(m->type);
+    int is_str = m->type == VOCE_META_STRINGS || m->type == VOCE_META_STRING;
+    size_t arr = is_str ? 0 : n * meta_elem_size(m->type);
     size_t chars = strlen(m->key) + 1;
     if (m->type == VOCE_META_STRING) chars += strlen(m->s) + 1;
-    for (size_t i = 0; m->type == VOCE_META_STRINGS && i < n; i++) chars += strlen(m->strings[i]) + 1;
+    for (size_t i = 0; m->type == VOCE_META_STRINGS && i < n; i++)
+        chars += strlen(m->strings[i]) + 1;
     unsigned char *mem = malloc(ptrs + arr + chars + 1);
     if (!mem) return vc_error(VOCE_ERR_NOMEM, "metadata '%s': out of memory", m->key);
     e->mem = mem;
@@ -434,10 +450,12 @@ voce_status vc_writer_add_method(vc_writer *w, const vc_mgraph *g)
     for (int v = 0; v < g->n_values; v++) enc_value(&e, &g->values[v]);
     e_u32(&e, (uint32_t)g->n_graphs);
     for (int gi = 0; gi < g->n_graphs; gi++) enc_graph(&e, &g->graphs[gi]);
-    if (e.fail || w->methods.n - m0 > UINT32_MAX || w->data.n > ((uint64_t)1 << 62)) {
+    if (e.fail) {
         w->methods.n = m0;
         w->data.n = d0;
-        return vc_error(VOCE_ERR_NOMEM, "method '%s': out of memory while serialising", g->name);
+        return vc_error(VOCE_ERR_NOMEM,
+                        "method '%s': out of memory while serialising (or strings over 4 GiB)",
+                        g->name);
     }
     vc_st64(w->methods.p + m0 + 4, (uint64_t)(w->methods.n - m0));
     w->n_methods++;
@@ -452,7 +470,10 @@ typedef struct layout {
     uint64_t total;
 } layout;
 
-static uint64_t align64(uint64_t x) { return (x + VC_FMT_ALIGN - 1) & ~(uint64_t)(VC_FMT_ALIGN - 1); }
+static uint64_t align64(uint64_t x)
+{
+    return (x + VC_FMT_ALIGN - 1) & ~(uint64_t)(VC_FMT_ALIGN - 1);
+}
 
 static uint64_t meta_bytes(const vc_meta *m)
 {
@@ -578,7 +599,7 @@ voce_status vc_writer_to_memory(vc_writer *w, void **data, size_t *size)
     if (st) return st;
     layout L;
     plan(w, &L);
-    if (L.total > SIZE_MAX || L.size[VC_SECT_METHODS] > ((uint64_t)1 << 62))
+    if (L.total > SIZE_MAX)
         return vc_error(VOCE_ERR_NOMEM, "program file of %llu bytes is too large",
                         (unsigned long long)L.total);
     unsigned char *file = calloc(1, (size_t)L.total);
