@@ -31,7 +31,9 @@ struct vc_gexec {
     uint64_t extra_bytes;
     int64_t *poff;          /* per own value: planned offset */
     uint64_t *psize;        /* per own value: planned size */
-    uint64_t *rec;          /* per own value: size recorded in the trial run */
+    uint64_t *rec;          /* per own value: size recorded in the last run */
+    unsigned char *retired; /* the arena before the last re-plan: outputs of the run */
+    uint64_t retired_size;  /* that made the new plan may still live in it */
     int32_t *slot;          /* per method value: index into own[], -1 if not own */
 };
 
@@ -46,6 +48,14 @@ static void free_extra(vc_exec *x, vc_gexec *g)
     g->extra = NULL;
     x->memory_used -= g->extra_bytes;
     g->extra_bytes = 0;
+}
+
+static void free_retired(vc_exec *x, vc_gexec *g)
+{
+    free(g->retired);
+    x->memory_used -= g->retired_size;
+    g->retired = NULL;
+    g->retired_size = 0;
 }
 
 static voce_status charge(vc_exec *x, uint64_t bytes, const char *what)
@@ -65,6 +75,7 @@ static voce_status extra_alloc(vc_exec *x, vc_gexec *g, size_t nbytes, const cha
     size_t size = (nbytes + 63) & ~(size_t)63;
     voce_status st = charge(x, size, name);
     if (st) return st;
+    x->run_allocs++;
     vc_block *b = aligned_alloc(64, VC_BLOCK_HDR + (size ? size : 64));
     if (!b) {
         x->memory_used -= size;
@@ -90,7 +101,7 @@ static voce_status alloc_value(vc_exec *x, int gi, int v, size_t nbytes, void **
         }
         g->replan = 1;
     }
-    if (s >= 0 && g->trial) g->rec[s] = nbytes;
+    if (s >= 0) g->rec[s] = nbytes; /* every run records, so a misfit run can re-plan */
     return extra_alloc(x, g, nbytes, x->mg->values[v].name, out);
 }
 
@@ -104,6 +115,7 @@ static voce_status ensure_scratch(vc_exec *x, size_t need)
     x->scratch_size = 0;
     voce_status st = charge(x, size, "kernel scratch memory");
     if (st) return st;
+    x->run_allocs++;
     x->scratch = aligned_alloc(64, size);
     if (!x->scratch) {
         x->memory_used -= size;
@@ -113,7 +125,9 @@ static voce_status ensure_scratch(vc_exec *x, size_t need)
     return VOCE_OK;
 }
 
-/* After a trial run: place what it recorded in one arena. */
+/* After a trial run, or a run where tensors outgrew their slots: place the sizes it
+ * recorded in a new arena. The old arena is retired, not freed, because this run's
+ * results may live in it; the next run frees it. */
 static voce_status make_plan(vc_exec *x, int gi)
 {
     vc_gexec *g = &x->gx[gi];
@@ -132,15 +146,17 @@ static voce_status make_plan(vc_exec *x, int gi)
     }
     uint64_t total = vc_memplan(items, g->n_own, offs);
     voce_status st = VOCE_OK;
+    g->planned = 0; /* until the new arena exists */
     if (total == UINT64_MAX) st = vc_error(VOCE_ERR_NOMEM, "out of memory planning graph %d", gi);
     if (!st) {
-        x->memory_used -= g->arena_size;
-        free(g->arena);
+        g->retired = g->arena;
+        g->retired_size = g->arena_size;
         g->arena = NULL;
         g->arena_size = 0;
         st = charge(x, total + 64, "the tensor arena");
     }
     if (!st) {
+        x->run_allocs++;
         g->arena = aligned_alloc(64, (size_t)total + 64);
         if (!g->arena) {
             x->memory_used -= total + 64;
@@ -379,11 +395,10 @@ static voce_status exec_graph(vc_exec *x, int gi)
     const vc_graph *gr = &x->mg->graphs[gi];
     vc_gexec *g = &x->gx[gi];
     free_extra(x, g);
+    free_retired(x, g);
     for (int s = 0; s < g->n_own; s++) x->vals[g->own[s]].data = NULL;
     g->trial = !g->planned;
     g->replan = 0;
-    if (g->trial)
-        for (int s = 0; s < g->n_own; s++) g->rec[s] = 0;
     voce_status st = VOCE_OK;
     for (int i = 0; i < gr->n_nodes && !st; i++) {
         const vc_node *n = &gr->nodes[i];
@@ -401,8 +416,7 @@ static voce_status exec_graph(vc_exec *x, int gi)
         if (in != in_small) free(in);
         if (out != out_small) free(out);
     }
-    if (!st && g->trial) st = make_plan(x, gi);
-    if (g->replan) g->planned = 0;
+    if (!st && (g->trial || g->replan)) st = make_plan(x, gi);
     for (int k = 0; !st && k < gr->n_out; k++)
         if (!x->vals[gr->out[k]].data)
             st = vc_error(VOCE_ERR_FORMAT, "graph output '%s' was not computed",
@@ -477,6 +491,7 @@ void vc_exec_free(vc_exec *x)
         for (int gi = 0; gi < x->mg->n_graphs; gi++) {
             vc_gexec *g = &x->gx[gi];
             free_extra(x, g);
+            free_retired(x, g);
             free(g->arena);
             free(g->own);
             free(g->poff);
@@ -493,7 +508,11 @@ void vc_exec_free(vc_exec *x)
     memset(x, 0, sizeof *x);
 }
 
-voce_status vc_exec_run(vc_exec *x) { return exec_graph(x, 0); }
+voce_status vc_exec_run(vc_exec *x)
+{
+    x->run_allocs = 0;
+    return exec_graph(x, 0);
+}
 
 uint64_t vc_exec_arena_bytes(const vc_exec *x)
 {

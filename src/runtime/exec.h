@@ -30,6 +30,7 @@ typedef struct vc_exec {
     size_t scratch_size;
     uint64_t memory_limit;
     uint64_t memory_used;       /* arenas + separate allocations + scratch */
+    uint64_t run_allocs;        /* heap allocations made by the last run (0 = steady) */
 } vc_exec;
 
 /* Prepare an executor for mg (constants bound, lifetimes computed). */

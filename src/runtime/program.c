@@ -466,3 +466,5 @@ voce_status voce_method_output(const voce_method *m, size_t index, voce_tensor *
 }
 
 const vc_file *vc_program_file(const voce_program *p) { return p ? &p->file : NULL; }
+
+const vc_exec *vc_method_exec(const voce_method *m) { return m ? &m->exec : NULL; }

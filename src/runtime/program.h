@@ -5,6 +5,11 @@
 #include "../format/format.h"
 #include "voce/runtime.h"
 
+#include "exec.h"
+
 const vc_file *vc_program_file(const voce_program *prog);
+
+/* The executor of a method instance (tests read its allocation counters). */
+const vc_exec *vc_method_exec(const voce_method *m);
 
 #endif
