@@ -7,6 +7,7 @@ BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
+VOCE_TEST_DATA ?= ../shared
 ORT_VERSION = 1.30.0
 CMAKE_FLAGS ?=
 
@@ -36,11 +37,21 @@ test-sanitize: refs
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer (clang) on the two parsers of untrusted bytes: the .voce reader and the ONNX
+# importer, FUZZ_SECONDS each, seeded with programs from the writer and the real models.
 fuzz:
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DVOCE_FUZZ=ON -DVOCE_TESTS=OFF -DVOCE_BENCH=OFF >/dev/null
-	cmake --build $(BUILD_FUZZ) -j $(JOBS)
-	cd $(BUILD_FUZZ) && ctest --output-on-failure -R fuzz
-	@echo "fuzzed each parser for $(FUZZ_SECONDS) s"
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_format fuzz_onnx
+	mkdir -p $(BUILD_FUZZ)/fuzz/corpus/onnx
+	-cp $(VOCE_TEST_DATA)/models/*/*.onnx $(BUILD_FUZZ)/fuzz/corpus/onnx/ 2>/dev/null
+	$(BUILD_FUZZ)/fuzz/fuzz_format -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	  $(BUILD_FUZZ)/fuzz/corpus/format >$(BUILD_FUZZ)/fuzz_format.log 2>&1 \
+	  || { tail -40 $(BUILD_FUZZ)/fuzz_format.log; exit 1; }
+	@grep -E "stat::number_of_executed_units|Done" $(BUILD_FUZZ)/fuzz_format.log
+	$(BUILD_FUZZ)/fuzz/fuzz_onnx -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=4194304 -print_final_stats=1 \
+	  $(BUILD_FUZZ)/fuzz/corpus/onnx >$(BUILD_FUZZ)/fuzz_onnx.log 2>&1 \
+	  || { tail -40 $(BUILD_FUZZ)/fuzz_onnx.log; exit 1; }
+	@grep -E "stat::number_of_executed_units|Done" $(BUILD_FUZZ)/fuzz_onnx.log
 
 bench: all refs
 	sh bench/run.sh $(BUILD)
