@@ -412,6 +412,33 @@ static void add_bias_rows(float *y, const float *b, int64_t rows, int64_t len)
         for (int64_t l = 0; l < len; l++) y[m * len + l] += b[m];
 }
 
+/* Few grid positions (a streaming model's frames): patches as rows, row[(l - l0) * kc +
+ * c * k + t] = channel c under tap t at position l, 1-D only. Rows contiguous along K
+ * are what the GEMM's dot path reads, so with the weights [mg, kc] as they are stored
+ * each weight is loaded once for all positions. Returns the rows: col, or straight
+ * into the image when one channel's windows need no padding (Silero's STFT). */
+static const float *im2row(const geom *g, const float *img, int64_t channels, int64_t l0,
+                           int64_t l1, float *col, int64_t *ld)
+{
+    int64_t k = g->k[0], s = g->s[0], d = g->d[0], pb = g->pb[0], isz = g->img[0];
+    int64_t kc = channels * k;
+    if (channels == 1 && d == 1 && l0 * s - pb >= 0 && (l1 - 1) * s - pb + k <= isz) {
+        *ld = s;
+        return img + l0 * s - pb;
+    }
+    for (int64_t l = l0; l < l1; l++)
+        for (int64_t c = 0; c < channels; c++) {
+            float *dst = col + (l - l0) * kc + c * k;
+            const float *x = img + c * isz;
+            for (int64_t t = 0; t < k; t++) {
+                int64_t i = l * s + t * d - pb;
+                dst[t] = i >= 0 && i < isz ? x[i] : 0.0f;
+            }
+        }
+    *ld = kc;
+    return col;
+}
+
 static void conv_f32(const conv_shape *cs, const float *x, const float *w, const float *b, float *y,
                      float *col)
 {
@@ -428,7 +455,14 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
                 vc_gemm_f32(0, 0, mg, L, kc, 1.0f, wg, kc, xg, L, 0.0f, yg, L);
             } else {
                 for (int64_t l0 = 0; l0 < L; l0 += tile) {
-                    int64_t l1 = min64(L, l0 + tile);
+                    int64_t l1 = min64(L, l0 + tile), ld;
+                    if (g->nsp == 1 && l1 - l0 <= VC_GEMM_DOT_ROWS && l1 - l0 < mg) {
+                        /* y^T = rows W^T, written transposed into y */
+                        const float *rows = im2row(g, xg, cg, l0, l1, col, &ld);
+                        vc_gemm_f32_ex(vc_isa_active(), 0, 1, l1 - l0, mg, kc, 1.0f, rows, ld,
+                                       wg, kc, 0.0f, yg + l0, 1, L);
+                        continue;
+                    }
                     im2col(g, xg, cg, l0, l1, col);
                     vc_gemm_f32(0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f, yg + l0,
                                 L);

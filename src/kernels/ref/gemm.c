@@ -261,15 +261,56 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, float alpha, mview a, 
     }
 }
 
-/* M <= 4, B transposed (column j of op(B) contiguous along K). */
-static void gemm_dot(int64_t M, int64_t N, int64_t K, float alpha, mview a, mview b, float beta,
-                     cview c)
+/* Rows i..i+m of the dot path with the portable C kernels: 2 x 4 tiles. */
+static void dot_rows_c(int64_t m, int64_t N, int64_t kd, const float *const *ar, mview b,
+                       int64_t pc, float alpha, float beta, cview c)
 {
-    float abuf[4 * KD];
     float part[32], t[8];
+    for (int64_t i = 0; i < m; i += 2) {
+        int64_t mr = min64(2, m - i);
+        for (int64_t j = 0; j < N; j += 4) {
+            int64_t nb = min64(4, N - j);
+            const float *bj[4];
+            for (int64_t q = 0; q < 4; q++) bj[q] = b.p + (j + (q < nb ? q : 0)) * b.cs + pc;
+            if (mr == 2)
+                dot_2x4(kd & ~(int64_t)3, ar[i], ar[i + 1], bj, part);
+            else
+                dot_1x4(kd & ~(int64_t)3, ar[i], bj, part);
+            reduce_dots(mr, kd & ~(int64_t)3, kd, ar + i, bj, part, t);
+            store_tile(t, 4, mr, nb, alpha, beta, pc == 0, c.p + i * c.rs + j * c.cs, c.rs,
+                       c.cs);
+        }
+    }
+}
+
+/* The same with an ISA kernel: all m rows (3 is run as 4, repeating a row) against
+ * lanes / m columns at a time. */
+static void dot_rows_isa(vc_dot_kernel dk, int64_t m, int64_t N, int64_t kd,
+                         const float *const *ar, mview b, int64_t pc, float alpha, float beta,
+                         cview c)
+{
+    float t[16];
+    const float *a4[4] = {ar[0], m > 1 ? ar[1] : ar[0], m > 2 ? ar[2] : ar[0],
+                          m > 3 ? ar[3] : ar[0]};
+    int mk = m == 3 ? 4 : (int)m;
+    int64_t nr = dk.lanes / mk;
+    for (int64_t j = 0; j < N; j += nr) {
+        int64_t nb = min64(nr, N - j);
+        const float *bj[16];
+        for (int64_t q = 0; q < nr; q++) bj[q] = b.p + (j + (q < nb ? q : 0)) * b.cs + pc;
+        dk.fn(kd, mk, a4, bj, t);
+        store_tile(t, nr, m, nb, alpha, beta, pc == 0, c.p + j * c.cs, c.rs, c.cs);
+    }
+}
+
+/* M <= VC_GEMM_DOT_ROWS, B transposed (column j of op(B) contiguous along K). */
+static void gemm_dot(vc_dot_kernel dk, int64_t M, int64_t N, int64_t K, float alpha, mview a,
+                     mview b, float beta, cview c)
+{
+    float abuf[VC_GEMM_DOT_ROWS * KD];
     int64_t kd;
     for (int64_t pc = 0; pc < K; pc += kd) {
-        const float *ar[4];
+        const float *ar[VC_GEMM_DOT_ROWS];
         kd = a.cs == 1 ? K : min64(KD, K - pc);
         for (int64_t i = 0; i < M; i++) {
             if (a.cs == 1) {
@@ -279,21 +320,10 @@ static void gemm_dot(int64_t M, int64_t N, int64_t K, float alpha, mview a, mvie
             for (int64_t p = 0; p < kd; p++) abuf[i * KD + p] = a.p[i * a.rs + (pc + p) * a.cs];
             ar[i] = abuf + i * KD;
         }
-        for (int64_t i = 0; i < M; i += 2) {
-            int64_t m = min64(2, M - i);
-            for (int64_t j = 0; j < N; j += 4) {
-                int64_t nb = min64(4, N - j);
-                const float *bj[4];
-                for (int64_t q = 0; q < 4; q++) bj[q] = b.p + (j + (q < nb ? q : 0)) * b.cs + pc;
-                if (m == 2)
-                    dot_2x4(kd & ~(int64_t)3, ar[i], ar[i + 1], bj, part);
-                else
-                    dot_1x4(kd & ~(int64_t)3, ar[i], bj, part);
-                reduce_dots(m, kd & ~(int64_t)3, kd, ar + i, bj, part, t);
-                store_tile(t, 4, m, nb, alpha, beta, pc == 0, c.p + i * c.rs + j * c.cs, c.rs,
-                           c.cs);
-            }
-        }
+        if (dk.fn)
+            dot_rows_isa(dk, M, N, kd, ar, b, pc, alpha, beta, c);
+        else
+            dot_rows_c(M, N, kd, ar, b, pc, alpha, beta, c);
     }
 }
 
@@ -313,14 +343,14 @@ static void gemv_rows(int64_t N, int64_t K, float alpha, mview a, mview b, float
     }
 }
 
-void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
-                 int64_t ldc)
+void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                    float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                    float beta, float *C, int64_t rsc, int64_t csc)
 {
     if (M <= 0 || N <= 0) return;
     mview a = trans_a ? (mview){A, 1, lda} : (mview){A, lda, 1};
     mview b = trans_b ? (mview){B, 1, ldb} : (mview){B, ldb, 1};
-    cview c = {C, ldc, 1};
+    cview c = {C, rsc, csc};
     if (K <= 0 || alpha == 0.0f) {
         scale_c(M, N, beta, c);
         return;
@@ -332,12 +362,20 @@ void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, floa
         M = N, N = tmp;
         a = at, b = bt, c = ct;
     }
-    if (M <= 4 && b.rs == 1 && b.cs != 1)
-        gemm_dot(M, N, K, alpha, a, b, beta, c);
+    if (M <= VC_GEMM_DOT_ROWS && b.rs == 1 && b.cs != 1)
+        gemm_dot(vc_dot_kernel_for(isa), M, N, K, alpha, a, b, beta, c);
     else if (M == 1 && b.cs == 1)
         gemv_rows(N, K, alpha, a, b, beta, c);
     else
         gemm_blocked(M, N, K, alpha, a, b, beta, c);
+}
+
+void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                 int64_t ldc)
+{
+    vc_gemm_f32_ex(vc_isa_active(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                   ldc, 1);
 }
 
 void vc_f16_to_f32_array(const uint16_t *src, float *dst, int64_t n)

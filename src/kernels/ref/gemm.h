@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "../cpu/cpu.h"
+
 /* C = alpha * op(A) * op(B) + beta * C, all row-major.
  *
  * op(A) is M x K: A is M x K with row stride lda, or K x M (trans_a) read transposed.
@@ -16,10 +18,26 @@
  * uninitialised C does not leak into the result); with K == 0 or alpha == 0, C is only
  * scaled by beta (A and B are not read). M or N <= 0 does nothing.
  *
- * Single-threaded, no heap: it packs into stack buffers of about 40 KiB. */
+ * Single-threaded, no heap: it packs into stack buffers of about 40 KiB. The inner
+ * loops run the micro-kernels of vc_isa_active() (AVX2 / AVX-512 on x86-64 CPUs that
+ * have them), which sum in another order and with fused multiply-adds: results match
+ * the portable C path to rounding, not bit for bit. */
 void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                  int64_t ldc);
+
+/* The same with the micro-kernels of isa (which the CPU must support; VC_ISA_C is the
+ * portable path) and C's element (i, j) at C[i * rsc + j * csc], so that a caller can
+ * write C transposed (rsc = 1, csc = ldc). */
+void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                    float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                    float beta, float *C, int64_t rsc, int64_t csc);
+
+/* op(A) with at most this many rows, and B transposed (weights stored [N, K]), take the
+ * dot-product path: each weight is read once and used for every row. Callers with few
+ * output rows (Conv on a few frames, LSTM steps) lay A's rows out contiguous along K
+ * to feed it without a copy. */
+#define VC_GEMM_DOT_ROWS 4
 
 /* n f16 values (stored as uint16_t) to f32 and back (round to nearest even). */
 void vc_f16_to_f32_array(const uint16_t *src, float *dst, int64_t n);

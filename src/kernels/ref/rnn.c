@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../../core/f16.h"
+#include "elementwise_impl.h"
 #include "gemm.h"
 #include "ref_ops.h"
 
@@ -228,16 +229,101 @@ static size_t rnn_scratch_kind(const vc_node *n, vc_tensor *const *in, const vc_
 
 /* ---- the recurrence ---- */
 
+/* Activations. libm's tanhf / expf per element cost more than the gate arithmetic, and
+ * calls keep the loops scalar; these are branch-free so that the loops over a gate
+ * vectorize, and accurate to a few ulp:
+ *   e^x: n = round(x / ln 2), r = x - n ln 2 in two parts (|r| <= 0.35), degree-7
+ *        Taylor polynomial (truncation below 6e-9 relative), times 2^n built in the
+ *        exponent bits; |x| is clamped to 87 so that 2^n stays a normal float.
+ *   sigmoid(x) = 1 / (1 + e^-x).
+ *   tanh(x) = sign(x) (1 - 2 / (e^2|x| + 1)) for |x| >= 0.25; below, where that form
+ *        would cancel, the odd Taylor polynomial to x^9 (relative error below 1e-8).
+ * NaN propagates through every one. Selects work on the bits as integers: gcc does not
+ * if-convert (so does not vectorize) a float comparison or division it has moved into a
+ * branch, since executing it unconditionally could raise a floating-point exception. */
+static inline uint32_t f2u(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline float u2f(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+#define F32_ABS 0x7FFFFFFFu
+#define F32_INF 0x7F800000u
+
+static inline float exp_fast(float x)
+{
+    uint32_t u = f2u(x), mag = u & F32_ABS, big = (uint32_t)(mag > 0x42AE0000u); /* 87 */
+    big &= (uint32_t)(mag <= F32_INF); /* NaN stays NaN */
+    x = u2f(big ? (u & ~F32_ABS) | 0x42AE0000u : u);
+    /* adding 1.5 * 2^23 rounds to an integer, which then sits in the low mantissa bits */
+    float shifted = x * 1.44269504f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return p * u2f((f2u(shifted) - 0x4B400000u + 127u) << 23);
+}
+
+static inline float sigmoid_fast(float x) { return 1.0f / (1.0f + exp_fast(-x)); }
+
+static inline float tanh_fast(float x)
+{
+    uint32_t u = f2u(x), mag = u & F32_ABS;
+    float ax = u2f(mag), x2 = x * x;
+    float big = 1.0f - 2.0f / (exp_fast(2.0f * ax) + 1.0f);
+    float p = 62.0f / 2835.0f;
+    p = p * x2 - 17.0f / 315.0f;
+    p = p * x2 + 2.0f / 15.0f;
+    p = p * x2 - 1.0f / 3.0f;
+    float small = x + x * (x2 * p);
+    /* a mask rather than ?: so that gcc cannot sink either side (and its division) into
+     * a branch */
+    uint32_t use_small = 0u - (uint32_t)(mag < 0x3E800000u); /* 0.25 */
+    return u2f((f2u(small) & use_small) | ((f2u(big) | (u & ~F32_ABS)) & ~use_small));
+}
+
 static float act(int kind, float v)
 {
     switch (kind) {
     case ACT_SIGMOID:
-        return 1.0f / (1.0f + expf(-v));
+        return sigmoid_fast(v);
     case ACT_TANH:
-        return tanhf(v);
+        return tanh_fast(v);
     default:
         return v > 0.0f ? v : 0.0f;
     }
+}
+
+/* v[0..n) = act(kind, v) in place: one loop per kind so that each vectorizes. */
+static void act_array(int kind, float *restrict v, int64_t n)
+{
+    if (kind == ACT_SIGMOID)
+        VC_EW_FOR(i, n, v[i] = sigmoid_fast(v[i]););
+    else if (kind == ACT_TANH)
+        VC_EW_FOR(i, n, v[i] = tanh_fast(v[i]););
+    else
+        VC_EW_FOR(i, n, v[i] = v[i] > 0.0f ? v[i] : 0.0f;);
+}
+
+static void clip_array(float *restrict v, int64_t n, float clip)
+{
+    if (clip <= 0.0f) return;
+    VC_EW_FOR(i, n, float x = v[i] < -clip ? -clip : v[i]; v[i] = x > clip ? clip : x;);
 }
 
 static float clipv(float v, float clip)
@@ -289,22 +375,34 @@ static void project_inputs(const rnn_cfg *c, const float *x, const float *w, con
     }
 }
 
-static void lstm_cell(const rnn_cfg *c, const int *a, const float *xp, const float *rp,
-                      const float *p, float *h, float *cs)
+/* One LSTM step for one batch row, gate by gate over whole rows of H so that every loop
+ * vectorizes. g holds h R^T on entry (gate order i, o, f, c) and is overwritten. */
+static void lstm_cell(const rnn_cfg *c, const int *a, const float *restrict xp,
+                      float *restrict g, const float *restrict p, float *restrict h,
+                      float *restrict cs)
 {
     int64_t H = c->H;
-    for (int64_t j = 0; j < H; j++) {
-        float gi = xp[j] + rp[j], go = xp[H + j] + rp[H + j];
-        float gf = xp[2 * H + j] + rp[2 * H + j], gc = xp[3 * H + j] + rp[3 * H + j];
-        if (p) gi += p[j] * cs[j], gf += p[2 * H + j] * cs[j];
-        float i = act(a[0], clipv(gi, c->clip));
-        float f = c->input_forget ? 1.0f - i : act(a[0], clipv(gf, c->clip));
-        float cn = f * cs[j] + i * act(a[1], clipv(gc, c->clip));
-        if (p) go += p[H + j] * cn;
-        float o = act(a[0], clipv(go, c->clip));
-        cs[j] = cn;
-        h[j] = o * act(a[2], cn);
+    float *gi = g, *go = g + H, *gf = g + 2 * H, *gc = g + 3 * H;
+    VC_EW_FOR(j, 4 * H, g[j] = xp[j] + g[j];);
+    if (p) {
+        VC_EW_FOR(j, H, gi[j] += p[j] * cs[j];);
+        VC_EW_FOR(j, H, gf[j] += p[2 * H + j] * cs[j];);
     }
+    clip_array(gi, H, c->clip);
+    clip_array(gf, 2 * H, c->clip); /* f and c */
+    act_array(a[0], gi, H);
+    if (c->input_forget)
+        VC_EW_FOR(j, H, gf[j] = 1.0f - gi[j];);
+    else
+        act_array(a[0], gf, H);
+    act_array(a[1], gc, H);
+    VC_EW_FOR(j, H, cs[j] = gf[j] * cs[j] + gi[j] * gc[j];);
+    if (p) VC_EW_FOR(j, H, go[j] += p[H + j] * cs[j];);
+    clip_array(go, H, c->clip);
+    act_array(a[0], go, H);
+    VC_EW_FOR(j, H, h[j] = cs[j];);
+    act_array(a[2], h, H);
+    VC_EW_FOR(j, H, h[j] = go[j] * h[j];);
 }
 
 /* GRU step, phase 1: z into zr[0..H), and for linear_before_reset = 0 also r * h into rh
