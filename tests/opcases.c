@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/f16.h"
+#include "compiler/compiler.h"
 #include "core/npy.h"
 
 static char load_error[1024];
@@ -184,4 +185,30 @@ int vt_compare(const vc_tensor *got, const vc_tensor *want, double atol, double 
         }
     }
     return 0;
+}
+
+voce_tensor vt_to_voce(const vc_tensor *t)
+{
+    voce_tensor v = {t->dtype, t->rank, {0}, t->data, vc_nbytes(t)};
+    memcpy(v.dims, t->dims, sizeof v.dims);
+    return v;
+}
+
+vc_tensor vt_from_voce(const voce_tensor *t)
+{
+    vc_tensor v = {t->dtype, t->rank, {0}, (void *)t->data};
+    memcpy(v.dims, t->dims, sizeof v.dims);
+    return v;
+}
+
+voce_status vt_compile_open(const char *onnx, const char *out, voce_program **p, voce_method **m)
+{
+    vc_compile_options o = vc_compile_options_default();
+    o.onnx_path[o.n_inputs++] = onnx;
+    *p = NULL;
+    *m = NULL;
+    voce_status st = vc_compile(&o, out, NULL);
+    if (!st) st = voce_program_open(out, NULL, p);
+    if (!st) st = voce_method_create(*p, NULL, NULL, m);
+    return st;
 }

@@ -5,6 +5,7 @@
 #include "core/pool.h"
 #include "core/tensor.h"
 #include "runtime/graph.h"
+#include "voce/runtime.h"
 
 #define VT_MAX_IO 16
 
@@ -29,5 +30,13 @@ void vt_opcases_free(vt_opcase *cases, int count);
  * else 1 with a reason in why. */
 int vt_compare(const vc_tensor *got, const vc_tensor *want, double atol, double rtol,
                char *why, size_t n);
+
+/* Views between the internal and the public tensor (no copy). */
+voce_tensor vt_to_voce(const vc_tensor *t);
+vc_tensor vt_from_voce(const voce_tensor *t);
+
+/* Compile one ONNX file with default options to out, open it and create its only
+ * method. On failure *p and *m are NULL or valid to close. */
+voce_status vt_compile_open(const char *onnx, const char *out, voce_program **p, voce_method **m);
 
 #endif

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compiler.h"
 #include "harness.h"
 #include "opcases.h"
 
@@ -18,9 +17,7 @@ static voce_status feed(voce_method *m, const vt_opcase *c)
     size_t k = 0;
     for (int i = 0; i < c->node.n_in; i++) {
         if (!c->has_in[i]) continue;
-        const vc_tensor *t = &c->in[i];
-        voce_tensor v = {t->dtype, t->rank, {0}, t->data, vc_nbytes(t)};
-        memcpy(v.dims, t->dims, sizeof v.dims);
+        voce_tensor v = vt_to_voce(&c->in[i]);
         voce_status st = voce_method_set_input(m, k++, &v);
         if (st) return st;
     }
@@ -33,8 +30,7 @@ static void check_outputs(const voce_method *m, const vt_opcase *c, int pass)
         voce_tensor t;
         voce_status st = voce_method_output(m, (size_t)i, &t);
         if (st) { vt_fail(__FILE__, __LINE__, "output %d: %s", i, voce_last_error()); return; }
-        vc_tensor got = {t.dtype, t.rank, {0}, (void *)t.data};
-        memcpy(got.dims, t.dims, sizeof got.dims);
+        vc_tensor got = vt_from_voce(&t);
         char why[512];
         if (vt_compare(&got, &c->want[i], c->atol[i], c->rtol[i], why, sizeof why)) {
             vt_fail(__FILE__, __LINE__, "run %d output %d: %s", pass, i, why);
@@ -49,13 +45,9 @@ static void run_case(void)
     char onnx[1200], out[1200];
     snprintf(onnx, sizeof onnx, "%s/%s.onnx", c->dir, c->name);
     snprintf(out, sizeof out, "%s.voce", vt_tmp(c->name));
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = onnx;
-    voce_program *p = NULL;
-    voce_method *m = NULL;
-    voce_status st = vc_compile(&o, out, NULL);
-    if (!st) st = voce_program_open(out, NULL, &p);
-    if (!st) st = voce_method_create(p, NULL, NULL, &m);
+    voce_program *p;
+    voce_method *m;
+    voce_status st = vt_compile_open(onnx, out, &p, &m);
     for (int pass = 0; pass < 2 && !st && !vt_failed(); pass++) {
         st = feed(m, c);
         if (!st) st = voce_method_execute(m);

@@ -265,25 +265,19 @@ static void test_replanning(void)
     char onnx[1200], out[1200];
     snprintf(onnx, sizeof onnx, "%s/graph_dynamic_b1.onnx", c[0]->dir);
     snprintf(out, sizeof out, "%s", vt_tmp("dynamic.voce"));
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = onnx;
-    voce_program *p = NULL;
-    voce_method *m = NULL;
-    voce_status st = vc_compile(&o, out, NULL);
-    if (!st) st = voce_program_open(out, NULL, &p);
-    if (!st) st = voce_method_create(p, NULL, NULL, &m);
+    voce_program *p;
+    voce_method *m;
+    voce_status st = vt_compile_open(onnx, out, &p, &m);
     const int order[] = {0, 1, 1, 2, 0, 1, 0, 0};
     for (size_t r = 0; !st && r < sizeof order / sizeof order[0] && !vt_failed(); r++) {
         vt_opcase *k = c[order[r]];
-        voce_tensor t = {k->in[0].dtype, k->in[0].rank, {0}, k->in[0].data, vc_nbytes(&k->in[0])};
-        memcpy(t.dims, k->in[0].dims, sizeof t.dims);
+        voce_tensor t = vt_to_voce(&k->in[0]);
         voce_tensor y;
         st = voce_method_set_input(m, 0, &t);
         if (!st) st = voce_method_execute(m);
         if (!st) st = voce_method_output(m, 0, &y);
         if (st) break;
-        vc_tensor got = {y.dtype, y.rank, {0}, (void *)y.data};
-        memcpy(got.dims, y.dims, sizeof got.dims);
+        vc_tensor got = vt_from_voce(&y);
         char why[256];
         if (vt_compare(&got, &k->want[0], 1e-5, 1e-5, why, sizeof why))
             vt_fail(__FILE__, __LINE__, "run %zu (%s): %s", r, k->name, why);

@@ -12,6 +12,7 @@
 #include "compiler/compiler.h"
 #include "core/npy.h"
 #include "harness.h"
+#include "opcases.h"
 #include "wavread.h"
 
 typedef struct {
@@ -177,15 +178,10 @@ static void test_tinyvad(void)
     if (vc_npy_read(in_path, &x) != VOCE_OK) VT_SKIP("needs the ONNX Runtime reference %s (make refs)", in_path);
     if (vc_npy_read(ref, &want) != VOCE_OK) { free(x.data); VT_SKIP("needs %s", ref); }
     snprintf(out, sizeof out, "%s", vt_tmp("tinyvad.voce"));
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = onnx;
-    voce_program *prog = NULL;
-    voce_method *m = NULL;
-    voce_tensor in = {x.dtype, x.rank, {0}, x.data, vc_nbytes(&x)}, y;
-    memcpy(in.dims, x.dims, sizeof in.dims);
-    voce_status st = vc_compile(&o, out, NULL);
-    if (!st) st = voce_program_open(out, NULL, &prog);
-    if (!st) st = voce_method_create(prog, NULL, NULL, &m);
+    voce_program *prog;
+    voce_method *m;
+    voce_tensor in = vt_to_voce(&x), y;
+    voce_status st = vt_compile_open(onnx, out, &prog, &m);
     if (!st) st = voce_method_set_input(m, 0, &in);
     if (!st) st = voce_method_execute(m);
     if (!st) st = voce_method_output(m, 0, &y);

@@ -22,7 +22,7 @@ static void dce_graph(vc_mgraph *g, int gi, char *live)
             if (n->in[k] >= 0) live[n->in[k]] = 1;
         gr->nodes[--w] = *n;
     }
-    memmove(gr->nodes, gr->nodes + w, sizeof(vc_node) * (size_t)(gr->n_nodes - w));
+    if (w < gr->n_nodes) memmove(gr->nodes, gr->nodes + w, sizeof(vc_node) * (size_t)(gr->n_nodes - w));
     gr->n_nodes -= w;
 }
 

@@ -81,7 +81,7 @@ static int try_fold(vc_mgraph *g, const vc_node *n, vc_tensor **in, vc_tensor *o
         if (!out[k].data) return 0;
     }
     if (n->op->flags & VC_OP_ALIAS) {
-        memcpy(out[0].data, in[0]->data, vc_nbytes(&out[0]));
+        if (vc_nbytes(&out[0])) memcpy(out[0].data, in[0]->data, vc_nbytes(&out[0]));
     } else {
         size_t need = n->op->scratch ? n->op->scratch(n, in, out) : 0;
         void *scratch = need ? aligned_alloc(64, (need + 63) & ~(size_t)63) : NULL;
@@ -262,7 +262,7 @@ voce_status vc_pass_fold(vc_mgraph *g, int gi, int fold, vc_fold_stats *stats)
         int take_then, drop = 0;
         if (fold && const_if(g, &n, &take_then)) {
             /* drop what was consumed so inline_if sees only the pending nodes */
-            memmove(todo.items, todo.items + head, sizeof(vc_node) * (size_t)(todo.n - head));
+            if (todo.n > head) memmove(todo.items, todo.items + head, sizeof(vc_node) * (size_t)(todo.n - head));
             todo.n -= head;
             head = 0;
             st = inline_if(g, gi, &n, take_then, &todo);

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-from opcase import Case
+import opcase
 
 F16, F32, F64 = np.float16, np.float32, np.float64
 I8, I16, I32, I64 = np.int8, np.int16, np.int32, np.int64
@@ -22,21 +22,11 @@ ALL_DTYPES = [F32, F16, F64, I8, U8, I16, U16, I32, U32, I64, U64, BOOL]
 _rng = np.random.default_rng(20240601)
 
 
-def tol(dtype):
-    dtype = np.dtype(dtype)
-    if dtype == F16:
-        return 1e-3, 2e-3
-    if dtype == F32:
-        return 1e-6, 1e-5
-    if dtype == F64:
-        return 1e-12, 1e-10
-    return 0.0, 0.0
+tol = opcase.dtype_tol
 
 
 def case(name, op, inputs, outputs, attrs=None, opset=17, atol=None, rtol=None):
-    a, r = tol(outputs[0].dtype)
-    return Case(name, op, inputs, outputs, attrs=attrs, opset=opset,
-                atol=a if atol is None else atol, rtol=r if rtol is None else rtol)
+    return opcase.case(name, op, inputs, outputs, attrs, opset, atol, rtol)
 
 
 def rand(shape, dtype, lo=-3.0, hi=3.0):

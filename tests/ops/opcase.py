@@ -29,6 +29,26 @@ class Case:
         self.model = model
 
 
+def dtype_tol(dtype):
+    """Default (atol, rtol) for comparing outputs of this dtype: f16 is computed in f32
+    and rounded once, f32 and f64 allow for summation order; integers are exact."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float16:
+        return 1e-3, 2e-3
+    if dtype == np.float32:
+        return 1e-6, 1e-5
+    if dtype == np.float64:
+        return 1e-12, 1e-10
+    return 0.0, 0.0
+
+
+def case(name, op, inputs, outputs, attrs=None, opset=17, atol=None, rtol=None):
+    """A Case whose tolerances default to dtype_tol of the first output."""
+    a, r = dtype_tol(outputs[0].dtype)
+    return Case(name, op, inputs, outputs, attrs=attrs, opset=opset,
+                atol=a if atol is None else atol, rtol=r if rtol is None else rtol)
+
+
 def _attr_line(name, v, path_of):
     if isinstance(v, bool):
         return f"attr {name} int {int(v)}"

@@ -32,19 +32,21 @@ int vc_isa_supported(vc_isa isa);
 /* "c", "avx2", "avx512"; NULL for a value outside the enum. */
 const char *vc_isa_name(vc_isa isa);
 
-/* Dot-product micro-kernel of the GEMM (see gemm.c's dot path):
+/* Dot-product kernel of the GEMM (see gemm.c's dot path): m rows of A against n
+ * columns of B, all contiguous along K,
  *
- *   t[i * n + j] = sum over p < k of a[i][p] * b[j][p]   for i < m, j < n = lanes / m
+ *   t[i * ldt + j] = sum over p < k of a[i][p] * b[j * ldb + p]   for i < m, j < n
  *
- * where m is 1, 2 or 4 and every a[i], b[j] is contiguous along K (callers pad short
- * tiles by repeating a pointer). Each ISA sums in its own order and with fused
- * multiply-adds, so results differ from plain C by rounding only. */
-typedef void (*vc_dot_fn)(int64_t k, int m, const float *const *a, const float *const *b,
-                          float *t);
+ * with m = 1, 2 or 4 (callers run 3 rows as 4, repeating one) and any n >= 1. Inside,
+ * tiles of m x (lanes / m) keep one accumulator per dot product. Each ISA sums in its
+ * own order and with fused multiply-adds, so results differ from plain C by rounding
+ * only. */
+typedef void (*vc_dot_fn)(int64_t k, int m, const float *const *a, const float *b, int64_t ldb,
+                          int64_t n, float *t, int64_t ldt);
 
 typedef struct vc_dot_kernel {
     vc_dot_fn fn; /* NULL: use the portable C kernels */
-    int lanes;    /* m * n of one tile: 16 (AVX-512), 8 (AVX2) */
+    int lanes;    /* dot products per tile: 16 (AVX-512), 8 (AVX2) */
 } vc_dot_kernel;
 
 /* The dot kernel of isa (fn NULL for VC_ISA_C or an ISA not built in). */

@@ -1,15 +1,18 @@
-/* x86-64 variants of the GEMM dot micro-kernel (see vc_dot_fn in cpu.h): AVX2 + FMA
- * with 8 accumulators of 8 floats, AVX-512F with 16 accumulators of 16 floats.
+/* x86-64 variants of the GEMM dot kernel (vc_dot_fn in cpu.h): AVX2 + FMA with 8
+ * accumulators of 8 floats, AVX-512F with 16 accumulators of 16 floats.
  *
- * Each accumulator holds the lanes of one dot product along K; a tile is m rows of A by
- * n = lanes / m columns of B, so every load of a B column feeds m FMAs and every load of
- * an A row n FMAs. The K tail is read with masked loads (no reads past k). The lanes
- * are reduced once per tile by a transposing tree, so the whole tile comes out as one
- * vector in t's order.
+ * Each accumulator holds the lanes of one dot product along K; a tile is M rows of A by
+ * N = lanes / M columns of B, so every load of a B column feeds M FMAs and every load of
+ * an A row N FMAs (M = 4 is the Conv-on-4-frames case, M = 1 an LSTM step). The K tail
+ * is read with masked loads (nothing past k is touched). The lanes are reduced once per
+ * tile by a transposing tree that leaves the whole tile in one vector, in row order.
+ * A last partial tile is shifted back to end at column n (recomputing a few columns,
+ * which store the same values again) so that tiles never need a column edge case; only
+ * n below one tile's width reads the last column repeatedly.
  *
  * Functions carry __attribute__((target)): the file compiles with the baseline flags and
- * these are only called after vc_isa_supported said yes. Off x86-64 (or with another
- * compiler) the file provides only the lookup, answering "no kernel". */
+ * these run only after vc_isa_supported said yes. Off x86-64 (or with a compiler other
+ * than gcc and clang) the file provides only the lookup, answering "no kernel". */
 #include "cpu.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -18,9 +21,11 @@
 
 #define TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define TARGET_AVX512 __attribute__((target("avx512f")))
-/* Fully unroll the loop that follows (all of them have small constant bounds): gcc at
- * -O2 would otherwise keep the accumulator arrays in memory. */
+/* Fully unroll the loop that follows (all have small constant bounds): gcc at -O2 would
+ * otherwise keep the accumulator arrays in memory. */
 #define UNROLL _Pragma("GCC unroll 16")
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ---- AVX2 + FMA: tiles 4 x 2, 2 x 4, 1 x 8 ---- */
 
@@ -35,62 +40,73 @@ TARGET_AVX2 static inline __m256 hsum8(const __m256 *v)
                          _mm256_permute2f128_ps(lo4, hi4, 0x31));
 }
 
-/* One tile of M rows by N = 8 / M columns. Generated per M so that M and N are
- * constants: the loops unroll and c stays in registers. */
+/* Panel of M rows, generated per M so that M and N are constants: the loops unroll and
+ * the accumulators stay in registers. */
 #define DOT_AVX2(M)                                                                        \
-    TARGET_AVX2 static void dot_avx2_##M(int64_t k, const float *const *a,                \
-                                         const float *const *b, float *t)                 \
+    TARGET_AVX2 static void dot_avx2_##M(int64_t k, const float *const *a, const float *b, \
+                                         int64_t ldb, int64_t n, float *t, int64_t ldt)    \
     {                                                                                      \
         enum { N = 8 / M };                                                                \
-        __m256 c[8], av[M];                                                                \
-        UNROLL                                                                             \
-        for (int q = 0; q < 8; q++) c[q] = _mm256_setzero_ps();                            \
-        int64_t p = 0;                                                                     \
-        for (; p + 8 <= k; p += 8) {                                                       \
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k & 7)),          \
+                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); \
+        for (int64_t j = 0; j < n; j += N) {                                               \
+            int64_t j0 = j + N <= n || n < N ? j : n - N;                                  \
+            const float *bq[N];                                                            \
+            __m256 c[8], av[M];                                                            \
             UNROLL                                                                         \
-            for (int i = 0; i < M; i++) av[i] = _mm256_loadu_ps(a[i] + p);                 \
+            for (int q = 0; q < N; q++) bq[q] = b + min64(j0 + q, n - 1) * ldb;            \
             UNROLL                                                                         \
-            for (int j = 0; j < N; j++) {                                                  \
-                __m256 bv = _mm256_loadu_ps(b[j] + p);                                     \
+            for (int q = 0; q < 8; q++) c[q] = _mm256_setzero_ps();                        \
+            int64_t p = 0;                                                                 \
+            for (; p + 8 <= k; p += 8) {                                                   \
                 UNROLL                                                                     \
-                for (int i = 0; i < M; i++)                                                \
-                    c[i * N + j] = _mm256_fmadd_ps(av[i], bv, c[i * N + j]);               \
-            }                                                                              \
-        }                                                                                  \
-        if (p < k) {                                                                       \
-            __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k - p)),             \
-                                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));  \
-            UNROLL                                                                         \
-            for (int i = 0; i < M; i++) av[i] = _mm256_maskload_ps(a[i] + p, mask);        \
-            UNROLL                                                                         \
-            for (int j = 0; j < N; j++) {                                                  \
-                __m256 bv = _mm256_maskload_ps(b[j] + p, mask);                            \
+                for (int i = 0; i < M; i++) av[i] = _mm256_loadu_ps(a[i] + p);             \
                 UNROLL                                                                     \
-                for (int i = 0; i < M; i++)                                                \
-                    c[i * N + j] = _mm256_fmadd_ps(av[i], bv, c[i * N + j]);               \
+                for (int q = 0; q < N; q++) {                                              \
+                    __m256 bv = _mm256_loadu_ps(bq[q] + p);                                \
+                    UNROLL                                                                 \
+                    for (int i = 0; i < M; i++)                                            \
+                        c[i * N + q] = _mm256_fmadd_ps(av[i], bv, c[i * N + q]);           \
+                }                                                                          \
             }                                                                              \
+            if (p < k) {                                                                   \
+                UNROLL                                                                     \
+                for (int i = 0; i < M; i++) av[i] = _mm256_maskload_ps(a[i] + p, mask);    \
+                UNROLL                                                                     \
+                for (int q = 0; q < N; q++) {                                              \
+                    __m256 bv = _mm256_maskload_ps(bq[q] + p, mask);                       \
+                    UNROLL                                                                 \
+                    for (int i = 0; i < M; i++)                                            \
+                        c[i * N + q] = _mm256_fmadd_ps(av[i], bv, c[i * N + q]);           \
+                }                                                                          \
+            }                                                                              \
+            float tile[8];                                                                 \
+            _mm256_storeu_ps(tile, hsum8(c));                                              \
+            int64_t w = min64(N, n - j0);                                                  \
+            UNROLL                                                                         \
+            for (int i = 0; i < M; i++)                                                    \
+                for (int64_t q = 0; q < w; q++) t[i * ldt + j0 + q] = tile[i * N + q];     \
         }                                                                                  \
-        _mm256_storeu_ps(t, hsum8(c));                                                     \
     }
 DOT_AVX2(1)
 DOT_AVX2(2)
 DOT_AVX2(4)
 
-TARGET_AVX2 static void dot_avx2(int64_t k, int m, const float *const *a, const float *const *b,
-                                 float *t)
+TARGET_AVX2 static void dot_avx2(int64_t k, int m, const float *const *a, const float *b,
+                                 int64_t ldb, int64_t n, float *t, int64_t ldt)
 {
     if (m == 4)
-        dot_avx2_4(k, a, b, t);
+        dot_avx2_4(k, a, b, ldb, n, t, ldt);
     else if (m == 2)
-        dot_avx2_2(k, a, b, t);
+        dot_avx2_2(k, a, b, ldb, n, t, ldt);
     else
-        dot_avx2_1(k, a, b, t);
+        dot_avx2_1(k, a, b, ldb, n, t, ldt);
 }
 
 /* ---- AVX-512F: tiles 4 x 4, 2 x 8, 1 x 16 ---- */
 
 /* Lane 4k + r of the result is the sum of the 16 lanes of c[4r + k]. Three levels, each
- * halving the vectors: 512-bit halves, 256-bit quarters pairs, then within 128 bits. */
+ * halving the vectors: 512-bit halves, then 256-bit quarter pairs, then within 128 bits. */
 TARGET_AVX512 static inline __m512 hsum16(const __m512 *c)
 {
     __m512 s[8], u[4];
@@ -107,57 +123,82 @@ TARGET_AVX512 static inline __m512 hsum16(const __m512 *c)
     return _mm512_add_ps(_mm512_shuffle_ps(p01, p23, 0x44), _mm512_shuffle_ps(p01, p23, 0xEE));
 }
 
-/* Accumulator of tile element (i, j): placed so that hsum16 returns the tile in order. */
-#define ACC512(i, j) (4 * (((i) * N + (j)) & 3) + (((i) * N + (j)) >> 2))
+/* Accumulator of tile element (i, q): placed so that hsum16 returns the tile in order. */
+#define ACC512(i, q) (4 * (((i) * N + (q)) & 3) + (((i) * N + (q)) >> 2))
 
-/* One tile of M rows by N = 16 / M columns, generated per M as for AVX2. */
+/* One row of a finished tile into t: N contiguous floats when the tile is whole. */
+#define STORE_ROW512(dst, src)                                                             \
+    do {                                                                                   \
+        if (N == 16)                                                                       \
+            _mm512_storeu_ps(dst, _mm512_loadu_ps(src));                                   \
+        else if (N == 8)                                                                   \
+            _mm256_storeu_ps(dst, _mm256_loadu_ps(src));                                   \
+        else                                                                               \
+            _mm_storeu_ps(dst, _mm_loadu_ps(src));                                         \
+    } while (0)
+
 #define DOT_AVX512(M)                                                                      \
     TARGET_AVX512 static void dot_avx512_##M(int64_t k, const float *const *a,            \
-                                             const float *const *b, float *t)             \
+                                             const float *b, int64_t ldb, int64_t n,       \
+                                             float *t, int64_t ldt)                        \
     {                                                                                      \
         enum { N = 16 / M };                                                               \
-        __m512 c[16], av[M];                                                               \
-        UNROLL                                                                             \
-        for (int q = 0; q < 16; q++) c[q] = _mm512_setzero_ps();                           \
-        int64_t p = 0;                                                                     \
-        for (; p + 16 <= k; p += 16) {                                                     \
+        const __mmask16 mask = (__mmask16)((1u << (k & 15)) - 1u);                         \
+        for (int64_t j = 0; j < n; j += N) {                                               \
+            int64_t j0 = j + N <= n || n < N ? j : n - N;                                  \
+            const float *bq[N];                                                            \
+            __m512 c[16], av[M];                                                           \
             UNROLL                                                                         \
-            for (int i = 0; i < M; i++) av[i] = _mm512_loadu_ps(a[i] + p);                 \
+            for (int q = 0; q < N; q++) bq[q] = b + min64(j0 + q, n - 1) * ldb;            \
             UNROLL                                                                         \
-            for (int j = 0; j < N; j++) {                                                  \
-                __m512 bv = _mm512_loadu_ps(b[j] + p);                                     \
+            for (int q = 0; q < 16; q++) c[q] = _mm512_setzero_ps();                       \
+            int64_t p = 0;                                                                 \
+            for (; p + 16 <= k; p += 16) {                                                 \
                 UNROLL                                                                     \
+                for (int i = 0; i < M; i++) av[i] = _mm512_loadu_ps(a[i] + p);             \
+                UNROLL                                                                     \
+                for (int q = 0; q < N; q++) {                                              \
+                    __m512 bv = _mm512_loadu_ps(bq[q] + p);                                \
+                    UNROLL                                                                 \
+                    for (int i = 0; i < M; i++)                                            \
+                        c[ACC512(i, q)] = _mm512_fmadd_ps(av[i], bv, c[ACC512(i, q)]);     \
+                }                                                                          \
+            }                                                                              \
+            if (p < k) {                                                                   \
+                UNROLL                                                                     \
+                for (int i = 0; i < M; i++) av[i] = _mm512_maskz_loadu_ps(mask, a[i] + p); \
+                UNROLL                                                                     \
+                for (int q = 0; q < N; q++) {                                              \
+                    __m512 bv = _mm512_maskz_loadu_ps(mask, bq[q] + p);                    \
+                    UNROLL                                                                 \
+                    for (int i = 0; i < M; i++)                                            \
+                        c[ACC512(i, q)] = _mm512_fmadd_ps(av[i], bv, c[ACC512(i, q)]);     \
+                }                                                                          \
+            }                                                                              \
+            float tile[16];                                                                \
+            _mm512_storeu_ps(tile, hsum16(c));                                             \
+            if (n >= N) {                                                                  \
+                UNROLL                                                                     \
+                for (int i = 0; i < M; i++) STORE_ROW512(t + i * ldt + j0, tile + i * N);  \
+            } else {                                                                       \
                 for (int i = 0; i < M; i++)                                                \
-                    c[ACC512(i, j)] = _mm512_fmadd_ps(av[i], bv, c[ACC512(i, j)]);         \
+                    for (int64_t q = 0; q < n; q++) t[i * ldt + q] = tile[i * N + q];      \
             }                                                                              \
         }                                                                                  \
-        if (p < k) {                                                                       \
-            __mmask16 mask = (__mmask16)((1u << (k - p)) - 1u);                            \
-            UNROLL                                                                         \
-            for (int i = 0; i < M; i++) av[i] = _mm512_maskz_loadu_ps(mask, a[i] + p);     \
-            UNROLL                                                                         \
-            for (int j = 0; j < N; j++) {                                                  \
-                __m512 bv = _mm512_maskz_loadu_ps(mask, b[j] + p);                         \
-                UNROLL                                                                     \
-                for (int i = 0; i < M; i++)                                                \
-                    c[ACC512(i, j)] = _mm512_fmadd_ps(av[i], bv, c[ACC512(i, j)]);         \
-            }                                                                              \
-        }                                                                                  \
-        _mm512_storeu_ps(t, hsum16(c));                                                    \
     }
 DOT_AVX512(1)
 DOT_AVX512(2)
 DOT_AVX512(4)
 
-TARGET_AVX512 static void dot_avx512(int64_t k, int m, const float *const *a,
-                                     const float *const *b, float *t)
+TARGET_AVX512 static void dot_avx512(int64_t k, int m, const float *const *a, const float *b,
+                                     int64_t ldb, int64_t n, float *t, int64_t ldt)
 {
     if (m == 4)
-        dot_avx512_4(k, a, b, t);
+        dot_avx512_4(k, a, b, ldb, n, t, ldt);
     else if (m == 2)
-        dot_avx512_2(k, a, b, t);
+        dot_avx512_2(k, a, b, ldb, n, t, ldt);
     else
-        dot_avx512_1(k, a, b, t);
+        dot_avx512_1(k, a, b, ldb, n, t, ldt);
 }
 
 vc_dot_kernel vc_dot_kernel_for(vc_isa isa)

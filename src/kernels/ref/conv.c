@@ -426,14 +426,15 @@ static const float *im2row(const geom *g, const float *img, int64_t channels, in
         *ld = s;
         return img + l0 * s - pb;
     }
+    /* position and tap fix the image index for every channel: test it once */
     for (int64_t l = l0; l < l1; l++)
-        for (int64_t c = 0; c < channels; c++) {
-            float *dst = col + (l - l0) * kc + c * k;
-            const float *x = img + c * isz;
-            for (int64_t t = 0; t < k; t++) {
-                int64_t i = l * s + t * d - pb;
-                dst[t] = i >= 0 && i < isz ? x[i] : 0.0f;
-            }
+        for (int64_t t = 0; t < k; t++) {
+            float *dst = col + (l - l0) * kc + t;
+            int64_t i = l * s + t * d - pb;
+            if (i >= 0 && i < isz)
+                for (int64_t c = 0; c < channels; c++) dst[c * k] = img[c * isz + i];
+            else
+                for (int64_t c = 0; c < channels; c++) dst[c * k] = 0.0f;
         }
     *ld = kc;
     return col;

@@ -9,8 +9,11 @@
  * Paths, chosen per call:
  *   - N below the 8-wide tile and smaller than M: solve C^T = B^T A^T instead, so that
  *     the short side becomes M (Conv with few output positions).
- *   - M <= 4 and B transposed (weights stored [N, K], LSTM steps): dot products along K,
- *     2 rows x 4 columns at a time, B read in place.
+ *   - M <= VC_GEMM_DOT_ROWS and B transposed (weights stored [N, K], LSTM steps, Conv on
+ *     a few frames), or a single column of B: dot products along K, B read in place and
+ *     each weight loaded once for all rows. This path has ISA variants
+ *     (src/kernels/cpu, chosen by the isa argument): AVX2 / AVX-512 kernels with
+ *     fused multiply-adds; the C kernels below run 2 rows x 4 columns at a time.
  *   - M == 1 and B row-major (GEMV): a 1 x 32 kernel streams B in place.
  *   - otherwise blocked: K in blocks of KC, N in blocks of NC; a 4 x 8 kernel reads A in
  *     place and B in place (row-major B) or packed into 8-wide panels (transposed B).
@@ -23,7 +26,8 @@
 enum {
     KC = 128, /* K block: a 4 x KC sliver of A and a KC x 8 panel of B stay in L1 */
     NC = 64,  /* N block: a packed KC x NC block of B is 32 KiB */
-    KD = 512  /* K chunk of the dot path when A's rows must be copied to be contiguous */
+    KD = 512, /* K chunk of the dot path when A's rows must be copied to be contiguous */
+    DOT_NC = 256 /* columns per call of an ISA dot kernel (its results go through t) */
 };
 
 /* Matrix view: element (r, c) at p[r * rs + c * cs]. */
@@ -283,23 +287,19 @@ static void dot_rows_c(int64_t m, int64_t N, int64_t kd, const float *const *ar,
     }
 }
 
-/* The same with an ISA kernel: all m rows (3 is run as 4, repeating a row) against
- * lanes / m columns at a time. */
+/* The same with an ISA kernel (3 rows run as 4, repeating one), DOT_NC columns per
+ * call into t, then scaled into C. */
 static void dot_rows_isa(vc_dot_kernel dk, int64_t m, int64_t N, int64_t kd,
                          const float *const *ar, mview b, int64_t pc, float alpha, float beta,
                          cview c)
 {
-    float t[16];
+    float t[4 * DOT_NC];
     const float *a4[4] = {ar[0], m > 1 ? ar[1] : ar[0], m > 2 ? ar[2] : ar[0],
                           m > 3 ? ar[3] : ar[0]};
-    int mk = m == 3 ? 4 : (int)m;
-    int64_t nr = dk.lanes / mk;
-    for (int64_t j = 0; j < N; j += nr) {
-        int64_t nb = min64(nr, N - j);
-        const float *bj[16];
-        for (int64_t q = 0; q < nr; q++) bj[q] = b.p + (j + (q < nb ? q : 0)) * b.cs + pc;
-        dk.fn(kd, mk, a4, bj, t);
-        store_tile(t, nr, m, nb, alpha, beta, pc == 0, c.p + j * c.cs, c.rs, c.cs);
+    for (int64_t j = 0; j < N; j += DOT_NC) {
+        int64_t nb = min64(DOT_NC, N - j);
+        dk.fn(kd, m == 3 ? 4 : (int)m, a4, b.p + j * b.cs + pc, b.cs, nb, t, DOT_NC);
+        store_tile(t, DOT_NC, m, nb, alpha, beta, pc == 0, c.p + j * c.cs, c.rs, c.cs);
     }
 }
 
@@ -362,7 +362,8 @@ void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, 
         M = N, N = tmp;
         a = at, b = bt, c = ct;
     }
-    if (M <= VC_GEMM_DOT_ROWS && b.rs == 1 && b.cs != 1)
+    /* a single column of op(B) is contiguous along K whatever its column stride */
+    if (M <= VC_GEMM_DOT_ROWS && b.rs == 1 && (b.cs != 1 || N == 1))
         gemm_dot(vc_dot_kernel_for(isa), M, N, K, alpha, a, b, beta, c);
     else if (M == 1 && b.cs == 1)
         gemv_rows(N, K, alpha, a, b, beta, c);
