@@ -32,7 +32,7 @@ test: all refs
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-sanitize: refs
-	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DVOCE_SANITIZE=ON -DVOCE_BENCH=OFF \
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DVOCE_SANITIZE=ON -DVOCE_BENCH=OFF \
 	  -DVOCE_ORT_NODE_PATH=$(abspath $(BUILD))/ort/node_modules $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)

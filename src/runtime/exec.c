@@ -347,13 +347,15 @@ static voce_status run_loop(vc_exec *x, int gi, const vc_node *n)
     return st;
 }
 
-static voce_status check_outputs(const vc_node *n, const vc_tensor *out)
+/* Byte count of output k after checking its dtype and shape; vc_numel divides per dim,
+ * so each output's count is computed once per run. */
+static voce_status output_bytes(const vc_node *n, const vc_tensor *out, int k, size_t *nbytes)
 {
-    for (int k = 0; k < n->n_out; k++) {
-        if (voce_dtype_size(out[k].dtype) == 0 || out[k].rank < 0 || out[k].rank > VOCE_MAX_RANK ||
-            vc_numel(&out[k]) < 0)
-            return vc_node_error(n, VOCE_ERR_SHAPE, "output %d has an invalid type or shape", k);
-    }
+    size_t es = voce_dtype_size(out[k].dtype);
+    int64_t cnt = out[k].rank < 0 || out[k].rank > VOCE_MAX_RANK ? -1 : vc_numel(&out[k]);
+    if (es == 0 || cnt < 0)
+        return vc_node_error(n, VOCE_ERR_SHAPE, "output %d has an invalid type or shape", k);
+    *nbytes = (size_t)cnt * es;
     return VOCE_OK;
 }
 
@@ -370,17 +372,23 @@ static voce_status run_node(vc_exec *x, int gi, const vc_node *n, vc_tensor **in
     voce_status st = n->op->infer(n, in, out);
     if (st == VC_NEED_DATA) return vc_node_error(n, VOCE_ERR_INTERNAL, "infer asked for missing data");
     if (st) return st;
-    if ((st = check_outputs(n, out))) return st;
+    size_t nb, nb0 = 0;
     if (n->op->flags & VC_OP_ALIAS) {
-        if (vc_nbytes(&out[0]) != vc_nbytes(in[0]))
+        for (int k = 0; k < n->n_out; k++) {
+            if ((st = output_bytes(n, out, k, &nb))) return st;
+            if (k == 0) nb0 = nb;
+        }
+        if (nb0 != vc_nbytes(in[0]))
             return vc_node_error(n, VOCE_ERR_INTERNAL, "view changes the byte count");
         out[0].data = in[0]->data;
         x->vals[n->out[0]] = out[0];
         return VOCE_OK;
     }
+    /* outputs are checked and placed one by one: what a failed run placed is reclaimed
+     * by the next run, as after any error */
     for (int k = 0; k < n->n_out; k++) {
-        st = alloc_value(x, gi, n->out[k], vc_nbytes(&out[k]), &out[k].data);
-        if (st) return st;
+        if ((st = output_bytes(n, out, k, &nb))) return st;
+        if ((st = alloc_value(x, gi, n->out[k], nb, &out[k].data))) return st;
     }
     size_t need = n->op->scratch ? n->op->scratch(n, in, out) : 0;
     if ((st = ensure_scratch(x, need))) return st;
