@@ -31,6 +31,19 @@ static const char *silero_program(void)
     return silero;
 }
 
+/* Open the Silero program and create its method; skips (returns 0) without the model. */
+static int open_silero(voce_program **p, voce_method **m, const voce_method_options *o)
+{
+    const char *path = silero_program();
+    *p = NULL;
+    *m = NULL;
+    if (!path) { vt_skip("needs models/silero-vad/silero_vad.onnx"); return 0; }
+    voce_status st = voce_program_open(path, NULL, p);
+    if (!st) st = voce_method_create(*p, NULL, o, m);
+    if (st) { vt_fail(__FILE__, __LINE__, "%s: %s", voce_status_str(st), voce_last_error()); return 0; }
+    return 1;
+}
+
 static float pcm(int i) { return 0.3f * (float)((i * 7919) % 200 - 100) / 100.0f; }
 
 /* Run n windows of a synthetic signal; write the last probability to *prob. */
@@ -83,12 +96,9 @@ static void test_open_errors(void)
 
 static void test_method_errors(void)
 {
-    const char *path = silero_program();
-    if (!path) VT_SKIP("needs models/silero-vad/silero_vad.onnx");
     voce_program *p;
     voce_method *m;
-    CHECK_OK(voce_program_open(path, NULL, &p));
-    CHECK_OK(voce_method_create(p, NULL, NULL, &m));
+    if (!open_silero(&p, &m, NULL)) return;
     CHECK(voce_method_input_count(m) == 2 && voce_method_output_count(m) == 2);
     float x[600] = {0};
     voce_tensor ok = {VOCE_DTYPE_F32, 2, {1, 576}, x, 576 * sizeof(float)};
@@ -135,12 +145,9 @@ static void test_method_errors(void)
 
 static void test_steady_state(void)
 {
-    const char *path = silero_program();
-    if (!path) VT_SKIP("needs models/silero-vad/silero_vad.onnx");
     voce_program *p;
     voce_method *m;
-    CHECK_OK(voce_program_open(path, NULL, &p));
-    CHECK_OK(voce_method_create(p, NULL, NULL, &m));
+    if (!open_silero(&p, &m, NULL)) return;
     float prob;
     CHECK_OK(run_windows(m, 1, &prob));
     CHECK(vc_method_exec(m)->run_allocs > 0); /* the trial run allocates */
@@ -157,15 +164,12 @@ static void test_steady_state(void)
 
 static void test_memory_limit(void)
 {
-    const char *path = silero_program();
-    if (!path) VT_SKIP("needs models/silero-vad/silero_vad.onnx");
-    voce_program *p;
-    voce_method *m;
-    CHECK_OK(voce_program_open(path, NULL, &p));
     voce_method_options o = voce_method_options_default();
     CHECK(o.memory_limit == (uint64_t)4 << 30);
     o.memory_limit = 2048;
-    CHECK_OK(voce_method_create(p, NULL, &o, &m));
+    voce_program *p;
+    voce_method *m;
+    if (!open_silero(&p, &m, &o)) return;
     float prob;
     CHECK_ERR(run_windows(m, 1, &prob), VOCE_ERR_NOMEM);
     CHECK(strstr(voce_last_error(), "memory limit"));
