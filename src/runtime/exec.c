@@ -226,16 +226,31 @@ typedef struct {
     int64_t count;  /* scan outputs: iterations appended */
 } loop_buf;
 
-static voce_status keep_copy(loop_buf *b, const vc_tensor *src)
+/* Copy src into a fresh buffer for b. The old buffer is kept in *old for the caller to
+ * free once every carried value is copied: a body may pass carried values through in
+ * another order, so an output can still read the previous iteration's buffers. */
+static voce_status keep_copy(loop_buf *b, const vc_tensor *src, void **old)
 {
     size_t nb = vc_nbytes(src);
     void *p = malloc(nb ? nb : 1);
     if (!p) return vc_error(VOCE_ERR_NOMEM, "out of memory in Loop");
     if (nb) memcpy(p, src->data, nb);
-    free(b->t.data);
+    *old = b->t.data;
     b->t = *src;
     b->t.data = p;
     return VOCE_OK;
+}
+
+/* Carry the body's outputs 1..n_car into the next iteration. */
+static voce_status carry(vc_exec *x, const vc_graph *bg, loop_buf *car, int n_car)
+{
+    void **old = calloc((size_t)n_car + 1, sizeof *old);
+    if (!old) return vc_error(VOCE_ERR_NOMEM, "out of memory in Loop");
+    voce_status st = VOCE_OK;
+    for (int j = 0; j < n_car && !st; j++) st = keep_copy(&car[j], &x->vals[bg->out[1 + j]], &old[j]);
+    for (int j = 0; j < n_car; j++) free(old[j]);
+    free(old);
+    return st;
 }
 
 static voce_status append_scan(vc_exec *x, const vc_node *n, loop_buf *b, const vc_tensor *src)
@@ -298,7 +313,7 @@ static voce_status loop_step(vc_exec *x, const vc_node *n, int body, int64_t it,
     const vc_tensor *c = &x->vals[bg->out[0]];
     if (vc_numel(c) != 1) return vc_node_error(n, VOCE_ERR_SHAPE, "body condition must have one element");
     *cond = vc_get_int(c, 0) != 0;
-    for (int j = 0; j < n_car && !st; j++) st = keep_copy(&car[j], &x->vals[bg->out[1 + j]]);
+    if (!st) st = carry(x, bg, car, n_car);
     for (int k = 0; k < n_scan && !st; k++) st = append_scan(x, n, &scan[k], &x->vals[bg->out[1 + n_car + k]]);
     return st;
 }
@@ -330,7 +345,10 @@ static voce_status run_loop(vc_exec *x, int gi, const vc_node *n)
     voce_status st = car && scan ? VOCE_OK : vc_error(VOCE_ERR_NOMEM, "out of memory in Loop");
     for (int j = 0; j < n_car && !st; j++) {
         if (n->in[2 + j] < 0) st = vc_node_error(n, VOCE_ERR_FORMAT, "loop-carried input %d is missing", j);
-        else st = keep_copy(&car[j], &x->vals[n->in[2 + j]]);
+        else {
+            void *none;
+            st = keep_copy(&car[j], &x->vals[n->in[2 + j]], &none); /* none: nothing before */
+        }
     }
     for (int64_t it = 0; !st && cond && (trips < 0 || it < trips); it++) {
         if (it >= VC_LOOP_MAX_ITERS)

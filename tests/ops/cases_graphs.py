@@ -76,6 +76,20 @@ def loop_while_model():
     return model([n], [vi("v0", F, [2]), vi("limit", F, [])], [vi("v", F, [2])])
 
 
+def loop_swap_model():
+    # (a, b) -> (b, a + b): the body passes a carried input straight to another carried
+    # output, so the next iteration reads buffers of the previous one while they change
+    body = h.make_graph(
+        [h.make_node("Identity", ["b_in"], ["a_out"]),
+         h.make_node("Add", ["a_in", "b_in"], ["b_out"]),
+         h.make_node("Identity", ["cond_in"], ["cond_out"])],
+        "body",
+        [vi("i", TP.INT64, []), vi("cond_in", TP.BOOL, []), vi("a_in", F, [3]), vi("b_in", F, [3])],
+        [vi("cond_out", TP.BOOL, []), vi("a_out", F, [3]), vi("b_out", F, [3])])
+    n = h.make_node("Loop", ["M", "", "a0", "b0"], ["a", "b"], body=body)
+    return model([n], [vi("M", TP.INT64, []), vi("a0", F, [3]), vi("b0", F, [3])], [vi("a", F, [3]), vi("b", F, [3])])
+
+
 def dynamic_model():
     # y = Relu(x @ W + b) reshaped to [batch, -1] via Shape arithmetic; batch is free
     W = nh.from_array(rng.standard_normal((6, 5)).astype(np.float32), "W")
@@ -137,6 +151,11 @@ def cases():
             break
     out.append(Case("graph_loop_while", "@graph", [np.array([0.5, 0.25], np.float32), np.array(limit)], [v],
                     model=loop_while_model()))
+    a, b = np.array([0, 1, 2], np.float32), np.array([1, 1, -1], np.float32)
+    a0, b0 = a.copy(), b.copy()
+    for _ in range(7):
+        a, b = b, a + b
+    out.append(Case("graph_loop_swap", "@graph", [np.array(7, np.int64), a0, b0], [a, b], model=loop_swap_model()))
     dm = dynamic_model()
     W = nh.to_array(dm.graph.initializer[0])
     b = nh.to_array(dm.graph.initializer[1])
