@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "compiler/compiler.h"
+#include "compiler/onnx.h"
+#include "format/format.h"
 #include "harness.h"
 #include "opcases.h"
 #include "runtime/program.h"
@@ -294,6 +296,70 @@ static void test_replanning(void)
     vt_opcases_free(cases, n);
 }
 
+/* Every metadata type through the public getters, from a program written with
+ * metadata arrays and a blob (the compiler's family recipes write such entries). */
+static void test_metadata_types(void)
+{
+    char onnx[1200];
+    int n = 0;
+    vt_opcase *cases = vt_opcases_load(&n);
+    if (!cases) VT_SKIP("no op cases: %s", vt_opcases_error());
+    snprintf(onnx, sizeof onnx, "%s/graph_views.onnx", cases[0].dir);
+    vt_opcases_free(cases, n);
+    vc_onnx_model model;
+    CHECK_OK(vc_onnx_load(onnx, &model));
+    vc_compile_options o = vc_compile_options_default();
+    voce_status st = vc_compile_method(&model.graph, &o, NULL, 0);
+    model.graph.name = "views";
+    vc_writer *w = vc_writer_create();
+    static const int64_t ints[] = {3, -1, 1 << 30};
+    static const float floats[] = {0.5f, -2.25f};
+    static const char *const strs[] = {"a", "", "\xe2\x96\x81word"};
+    static const unsigned char blob[] = {0, 1, 2, 255};
+    vc_meta m[] = {
+        {.key = "i", .type = VOCE_META_INT, .i = -7},
+        {.key = "f", .type = VOCE_META_FLOAT, .f = 1.5},
+        {.key = "s", .type = VOCE_META_STRING, .s = "text"},
+        {.key = "ints", .type = VOCE_META_INTS, .data = ints, .count = 3},
+        {.key = "floats", .type = VOCE_META_FLOATS, .data = floats, .count = 2},
+        {.key = "strs", .type = VOCE_META_STRINGS, .strings = strs, .count = 3},
+        {.key = "blob", .type = VOCE_META_BLOB, .data = blob, .count = 4},
+    };
+    for (size_t i = 0; !st && i < sizeof m / sizeof m[0]; i++) st = vc_writer_add_meta(w, &m[i]);
+    if (!st) st = vc_writer_add_method(w, &model.graph);
+    char out[1200];
+    snprintf(out, sizeof out, "%s", vt_tmp("meta.voce"));
+    if (!st) st = vc_writer_save(w, out);
+    vc_writer_destroy(w);
+    vc_onnx_free(&model);
+    CHECK_OK(st);
+    voce_program *p;
+    CHECK_OK(voce_program_open(out, NULL, &p));
+    CHECK(voce_program_meta_count(p) == 7);
+    const char *key;
+    voce_meta_type type;
+    CHECK_OK(voce_program_meta_at(p, 0, &key, &type)); /* sorted by key */
+    CHECK(!strcmp(key, "blob") && type == VOCE_META_BLOB);
+    CHECK_ERR(voce_program_meta_at(p, 7, &key, &type), VOCE_ERR_INVALID_ARG);
+    const int64_t *iv; const float *fv; const char *const *sv; const void *bv; size_t cnt;
+    CHECK_OK(voce_program_meta_ints(p, "ints", &iv, &cnt));
+    CHECK(cnt == 3 && iv[0] == 3 && iv[1] == -1 && iv[2] == 1 << 30);
+    CHECK_OK(voce_program_meta_floats(p, "floats", &fv, &cnt));
+    CHECK(cnt == 2 && fv[0] == 0.5f && fv[1] == -2.25f);
+    CHECK_OK(voce_program_meta_strings(p, "strs", &sv, &cnt));
+    CHECK(cnt == 3 && !strcmp(sv[0], "a") && !strcmp(sv[1], "") && !strcmp(sv[2], strs[2]));
+    CHECK_OK(voce_program_meta_blob(p, "blob", &bv, &cnt));
+    CHECK(cnt == 4 && !memcmp(bv, blob, 4) && ((uintptr_t)bv & 63) == 0);
+    CHECK_OK(voce_program_meta_type(p, "strs", &type));
+    CHECK(type == VOCE_META_STRINGS);
+    CHECK_ERR(voce_program_meta_ints(p, "floats", &iv, &cnt), VOCE_ERR_DTYPE);
+    CHECK_ERR(voce_program_meta_blob(p, "nothing", &bv, &cnt), VOCE_ERR_NOT_FOUND);
+    double f;
+    CHECK_OK(voce_program_meta_float(p, "i", &f));
+    CHECK(f == -7.0);
+    voce_program_close(p);
+}
+
 int main(void)
 {
     vt_run("status and dtype names", test_status_strings);
@@ -304,5 +370,6 @@ int main(void)
     vt_run("open from memory", test_open_memory);
     vt_run("threads share one program", test_threads);
     vt_run("re-planning on new shapes", test_replanning);
+    vt_run("metadata of every type", test_metadata_types);
     return vt_finish();
 }
