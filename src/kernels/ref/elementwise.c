@@ -65,70 +65,208 @@ static voce_status unary_infer(const vc_node *n, vc_tensor *const *in, vc_tensor
 }
 
 static voce_status unary_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                             const vc_ew_unary_k *k, const vc_ew_params *prm)
+                             vc_ew_uop op, const vc_ew_params *prm)
 {
     vc_ew_unary_plan p;
+    unsigned types = vc_ew_unary_types(op);
+    p.op = op;
     p.tx = in[0]->dtype;
     p.to = out[0].dtype;
-    p.cx = vc_ew_compute(p.tx, k->b8 != NULL);
+    p.cx = vc_ew_compute(p.tx, (types & VC_DT_BOOL) != 0);
     p.co = p.to == VOCE_DTYPE_BOOL ? VOCE_DTYPE_BOOL : p.cx;
-    p.fn = vc_ew_unary_pick(k, p.cx);
     p.prm = *prm;
-    if (!p.fn) return no_kernel(n, p.tx);
+    if (!vc_dt_in(p.cx, types)) return no_kernel(n, p.tx);
     vc_ew_unary(&p, in[0], &out[0]);
     return VOCE_OK;
 }
 
-#define UNARY_OP(lname, kset, accept, out_bool, PARAMS)                                \
-    static voce_status lname##_infer(const vc_node *n, vc_tensor *const *in,           \
-                                     vc_tensor *out)                                   \
-    {                                                                                  \
-        return unary_infer(n, in, out, 1, accept, out_bool);                           \
-    }                                                                                  \
-    static voce_status lname##_run(const vc_node *n, vc_tensor *const *in,             \
-                                   vc_tensor *out, vc_ctx *ctx)                        \
-    {                                                                                  \
-        vc_ew_params prm = {0, 0, 0, 0};                                               \
-        (void)ctx;                                                                     \
-        PARAMS;                                                                        \
-        return unary_run(n, in, out, &kset, &prm);                                     \
-    }
+/* The unary ops without parameters. */
+static voce_status plain_unary(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                               vc_ew_uop op)
+{
+    vc_ew_params prm = {0, 0, 0, 0};
+    return unary_run(n, in, out, op, &prm);
+}
 
-#define NO_PARAMS ((void)0)
 #define FLOATS VC_DT_FLOAT
+#define NUMERIC (FLOATS | VC_DT_INT)
 
-UNARY_OP(neg, vc_ewk_neg, FLOATS | VC_DT_SINT, 0, NO_PARAMS)
-UNARY_OP(abs, vc_ewk_abs, FLOATS | VC_DT_INT, 0, NO_PARAMS)
-UNARY_OP(sign, vc_ewk_sign, FLOATS | VC_DT_INT, 0, NO_PARAMS)
-UNARY_OP(relu, vc_ewk_relu, FLOATS | VC_DT_SINT, 0, NO_PARAMS)
-UNARY_OP(sqrt, vc_ewk_sqrt, FLOATS, 0, NO_PARAMS)
-UNARY_OP(exp, vc_ewk_exp, FLOATS, 0, NO_PARAMS)
-UNARY_OP(log, vc_ewk_log, FLOATS, 0, NO_PARAMS)
-UNARY_OP(reciprocal, vc_ewk_reciprocal, FLOATS, 0, NO_PARAMS)
-UNARY_OP(floor, vc_ewk_floor, FLOATS, 0, NO_PARAMS)
-UNARY_OP(ceil, vc_ewk_ceil, FLOATS, 0, NO_PARAMS)
-UNARY_OP(round, vc_ewk_round, FLOATS, 0, NO_PARAMS)
-UNARY_OP(sin, vc_ewk_sin, FLOATS, 0, NO_PARAMS)
-UNARY_OP(cos, vc_ewk_cos, FLOATS, 0, NO_PARAMS)
-UNARY_OP(tanh, vc_ewk_tanh, FLOATS, 0, NO_PARAMS)
-UNARY_OP(sigmoid, vc_ewk_sigmoid, FLOATS, 0, NO_PARAMS)
-UNARY_OP(erf, vc_ewk_erf, FLOATS, 0, NO_PARAMS)
-UNARY_OP(softplus, vc_ewk_softplus, FLOATS, 0, NO_PARAMS)
-UNARY_OP(softsign, vc_ewk_softsign, FLOATS, 0, NO_PARAMS)
-UNARY_OP(mish, vc_ewk_mish, FLOATS, 0, NO_PARAMS)
-UNARY_OP(hard_swish, vc_ewk_hard_swish, FLOATS, 0, NO_PARAMS)
-UNARY_OP(isnan, vc_ewk_isnan, FLOATS, 1, NO_PARAMS)
-UNARY_OP(not, vc_ewk_not, VC_DT_BOOL, 0, NO_PARAMS)
-UNARY_OP(leaky_relu, vc_ewk_leaky_relu, FLOATS, 0, prm.a = vc_attr_float(n, "alpha", 0.01f))
-UNARY_OP(elu, vc_ewk_elu, FLOATS, 0, prm.a = vc_attr_float(n, "alpha", 1.0f))
-UNARY_OP(selu, vc_ewk_selu, FLOATS, 0,
-         prm.a = vc_attr_float(n, "alpha", 1.67326319217681884765625f);
-         prm.b = vc_attr_float(n, "gamma", 1.05070102214813232421875f))
-UNARY_OP(hard_sigmoid, vc_ewk_hard_sigmoid, FLOATS, 0,
-         prm.a = vc_attr_float(n, "alpha", 0.2f); prm.b = vc_attr_float(n, "beta", 0.5f))
-UNARY_OP(isinf, vc_ewk_isinf, FLOATS, 1,
-         prm.ia = vc_attr_int(n, "detect_negative", 1) != 0;
-         prm.ib = vc_attr_int(n, "detect_positive", 1) != 0)
+/* Infer functions shared by the unary ops, by the dtypes they accept. */
+static voce_status float_unary_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return unary_infer(n, in, out, 1, FLOATS, 0);
+}
+
+static voce_status signed_unary_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return unary_infer(n, in, out, 1, FLOATS | VC_DT_SINT, 0);
+}
+
+static voce_status numeric_unary_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return unary_infer(n, in, out, 1, NUMERIC, 0);
+}
+
+static voce_status float_test_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return unary_infer(n, in, out, 1, FLOATS, 1);
+}
+
+static voce_status not_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return unary_infer(n, in, out, 1, VC_DT_BOOL, 0);
+}
+
+/* Run functions, one per op, naming its kernel. */
+static voce_status neg_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_NEG);
+}
+
+static voce_status abs_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_ABS);
+}
+
+static voce_status sign_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_SIGN);
+}
+
+static voce_status relu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_RELU);
+}
+
+static voce_status sqrt_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_SQRT);
+}
+
+static voce_status exp_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_EXP);
+}
+
+static voce_status log_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_LOG);
+}
+
+static voce_status reciprocal_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                  vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_RECIPROCAL);
+}
+
+static voce_status floor_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_FLOOR);
+}
+
+static voce_status ceil_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_CEIL);
+}
+
+static voce_status round_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_ROUND);
+}
+
+static voce_status sin_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_SIN);
+}
+
+static voce_status cos_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_COS);
+}
+
+static voce_status tanh_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_TANH);
+}
+
+static voce_status sigmoid_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                               vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_SIGMOID);
+}
+
+static voce_status erf_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_ERF);
+}
+
+static voce_status softplus_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_SOFTPLUS);
+}
+
+static voce_status softsign_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_SOFTSIGN);
+}
+
+static voce_status mish_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_MISH);
+}
+
+static voce_status hard_swish_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                  vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_HARD_SWISH);
+}
+
+static voce_status isnan_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_ISNAN);
+}
+
+static voce_status not_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return plain_unary(n, in, out, VC_EW_NOT);
+}
+
+/* The unary ops with attributes (defaults from the ONNX spec). */
+static voce_status leaky_relu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                  vc_ctx *c)
+{
+    vc_ew_params prm = {vc_attr_float(n, "alpha", 0.01f), 0, 0, 0};
+    return unary_run(n, in, out, VC_EW_LEAKY_RELU, &prm);
+}
+
+static voce_status elu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    vc_ew_params prm = {vc_attr_float(n, "alpha", 1.0f), 0, 0, 0};
+    return unary_run(n, in, out, VC_EW_ELU, &prm);
+}
+
+static voce_status selu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    vc_ew_params prm = {vc_attr_float(n, "alpha", 1.67326319217681884765625f),
+                        vc_attr_float(n, "gamma", 1.05070102214813232421875f), 0, 0};
+    return unary_run(n, in, out, VC_EW_SELU, &prm);
+}
+
+static voce_status hard_sigmoid_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                    vc_ctx *c)
+{
+    vc_ew_params prm = {vc_attr_float(n, "alpha", 0.2f), vc_attr_float(n, "beta", 0.5f), 0, 0};
+    return unary_run(n, in, out, VC_EW_HARD_SIGMOID, &prm);
+}
+
+static voce_status isinf_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    vc_ew_params prm = {0, 0, vc_attr_int(n, "detect_negative", 1) != 0,
+                        vc_attr_int(n, "detect_positive", 1) != 0};
+    return unary_run(n, in, out, VC_EW_ISINF, &prm);
+}
 
 /* Gelu (opset 20): approximate = "none" (erf form) or "tanh". */
 static voce_status gelu_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
@@ -137,15 +275,13 @@ static voce_status gelu_infer(const vc_node *n, vc_tensor *const *in, vc_tensor 
     if (strcmp(a, "none") != 0 && strcmp(a, "tanh") != 0)
         return vc_node_error(n, VOCE_ERR_UNSUPPORTED, "approximate '%s' is not 'none' or 'tanh'",
                              a);
-    return unary_infer(n, in, out, 1, FLOATS, 0);
+    return float_unary_infer(n, in, out);
 }
 
-static voce_status gelu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+static voce_status gelu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    (void)ctx;
-    vc_ew_params prm = {0, 0, 0, 0};
     int tanh_form = strcmp(vc_attr_string(n, "approximate", "none"), "tanh") == 0;
-    return unary_run(n, in, out, tanh_form ? &vc_ewk_gelu_tanh : &vc_ewk_gelu, &prm);
+    return plain_unary(n, in, out, tanh_form ? VC_EW_GELU_TANH : VC_EW_GELU);
 }
 
 /* Clip: bounds are the optional scalar inputs 1 and 2 (opset >= 11); before that they
@@ -184,7 +320,7 @@ static voce_status clip_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     vc_ew_params prm;
     clip_bound(n, in, 1, "min", -INFINITY, &prm.a, &prm.ia);
     clip_bound(n, in, 2, "max", INFINITY, &prm.b, &prm.ib);
-    return unary_run(n, in, out, &vc_ewk_clip, &prm);
+    return unary_run(n, in, out, VC_EW_CLIP, &prm);
 }
 
 /* ---- Cast ---- */
@@ -240,45 +376,103 @@ static voce_status binary_infer(const vc_node *n, vc_tensor *const *in, vc_tenso
 }
 
 static voce_status binary_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                              const vc_ew_binary_k *k)
+                              vc_ew_bop op)
 {
     vc_ew_binary_plan p;
+    unsigned types = vc_ew_binary_types(op);
+    p.op = op;
     p.ta = p.tb = in[0]->dtype;
     p.to = out[0].dtype;
-    p.ca = p.cb = vc_ew_compute(p.ta, k->b8 != NULL);
+    p.ca = p.cb = vc_ew_compute(p.ta, (types & VC_DT_BOOL) != 0);
     p.co = p.to == VOCE_DTYPE_BOOL ? VOCE_DTYPE_BOOL : p.ca;
-    p.fn = vc_ew_binary_pick(k, p.ca);
-    if (!p.fn) return no_kernel(n, p.ta);
+    if (!vc_dt_in(p.ca, types)) return no_kernel(n, p.ta);
     vc_ew_binary(&p, in[0], in[1], &out[0]);
     return VOCE_OK;
 }
 
-#define BINARY_OP(lname, kset, accept, out_bool)                                       \
-    static voce_status lname##_infer(const vc_node *n, vc_tensor *const *in,           \
-                                     vc_tensor *out)                                   \
-    {                                                                                  \
-        return binary_infer(n, in, out, accept, out_bool);                             \
-    }                                                                                  \
-    static voce_status lname##_run(const vc_node *n, vc_tensor *const *in,             \
-                                   vc_tensor *out, vc_ctx *ctx)                        \
-    {                                                                                  \
-        (void)ctx;                                                                     \
-        return binary_run(n, in, out, &kset);                                          \
-    }
+/* Infer functions shared by the binary ops, by the dtypes they accept and give. */
+static voce_status arith_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return binary_infer(n, in, out, NUMERIC, 0);
+}
 
-#define NUMERIC (FLOATS | VC_DT_INT)
-BINARY_OP(add, vc_ewk_add, NUMERIC, 0)
-BINARY_OP(sub, vc_ewk_sub, NUMERIC, 0)
-BINARY_OP(mul, vc_ewk_mul, NUMERIC, 0)
-BINARY_OP(div, vc_ewk_div, NUMERIC, 0)
-BINARY_OP(equal, vc_ewk_equal, NUMERIC | VC_DT_BOOL, 1)
-BINARY_OP(less, vc_ewk_less, NUMERIC, 1)
-BINARY_OP(greater, vc_ewk_greater, NUMERIC, 1)
-BINARY_OP(less_equal, vc_ewk_less_equal, NUMERIC, 1)
-BINARY_OP(greater_equal, vc_ewk_greater_equal, NUMERIC, 1)
-BINARY_OP(and, vc_ewk_and, VC_DT_BOOL, 1)
-BINARY_OP(or, vc_ewk_or, VC_DT_BOOL, 1)
-BINARY_OP(xor, vc_ewk_xor, VC_DT_BOOL, 1)
+static voce_status compare_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return binary_infer(n, in, out, NUMERIC, 1);
+}
+
+static voce_status equal_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return binary_infer(n, in, out, NUMERIC | VC_DT_BOOL, 1);
+}
+
+static voce_status logic_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return binary_infer(n, in, out, VC_DT_BOOL, 1);
+}
+
+static voce_status add_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_ADD);
+}
+
+static voce_status sub_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_SUB);
+}
+
+static voce_status mul_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_MUL);
+}
+
+static voce_status div_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_DIV);
+}
+
+static voce_status equal_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_EQUAL);
+}
+
+static voce_status less_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_LESS);
+}
+
+static voce_status greater_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                               vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_GREATER);
+}
+
+static voce_status less_equal_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                  vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_LESS_EQUAL);
+}
+
+static voce_status greater_equal_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
+                                     vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_GREATER_EQUAL);
+}
+
+static voce_status and_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_AND);
+}
+
+static voce_status or_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_OR);
+}
+
+static voce_status xor_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return binary_run(n, in, out, VC_EW_XOR);
+}
 
 /* PRelu: slope broadcasts to X (one-directional), so the output has X's shape. */
 static voce_status prelu_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
@@ -295,10 +489,9 @@ static voce_status prelu_infer(const vc_node *n, vc_tensor *const *in, vc_tensor
     return VOCE_OK;
 }
 
-static voce_status prelu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+static voce_status prelu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    (void)ctx;
-    return binary_run(n, in, out, &vc_ewk_prelu);
+    return binary_run(n, in, out, VC_EW_PRELU);
 }
 
 /* Mod: fmod = 0 is the integer mod with the divisor's sign; floats need fmod = 1. */
@@ -315,10 +508,9 @@ static voce_status mod_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *
     return VOCE_OK;
 }
 
-static voce_status mod_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+static voce_status mod_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    (void)ctx;
-    return binary_run(n, in, out, vc_attr_int(n, "fmod", 0) ? &vc_ewk_fmod : &vc_ewk_mod);
+    return binary_run(n, in, out, vc_attr_int(n, "fmod", 0) ? VC_EW_FMOD : VC_EW_MOD);
 }
 
 /* BitShift on u8, u16, u32 (u64 has no i64 compute path). */
@@ -333,11 +525,10 @@ static voce_status bitshift_infer(const vc_node *n, vc_tensor *const *in, vc_ten
 }
 
 static voce_status bitshift_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                                vc_ctx *ctx)
+                                vc_ctx *c)
 {
-    (void)ctx;
     int left = strcmp(vc_attr_string(n, "direction", ""), "LEFT") == 0;
-    return binary_run(n, in, out, left ? &vc_ewk_shl : &vc_ewk_shr);
+    return binary_run(n, in, out, left ? VC_EW_SHL : VC_EW_SHR);
 }
 
 /* Pow: base and exponent may differ in dtype; the output has the base's dtype. */
@@ -352,24 +543,38 @@ static voce_status pow_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *
     return VOCE_OK;
 }
 
-static voce_status pow_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
+/* A float base with a one-element exponent of 2 (in its compute dtype): x^2 in norms. */
+static int squares(const vc_ew_binary_plan *p, const vc_tensor *e)
 {
-    (void)ctx;
+    if (p->ca == VOCE_DTYPE_I64 || vc_numel(e) != 1) return 0;
+    double d = 0;
+    float f = 0;
+    vc_ew_convert(e->data, e->dtype, p->ca == VOCE_DTYPE_F32 ? (void *)&f : (void *)&d, p->ca, 1);
+    return p->ca == VOCE_DTYPE_F32 ? f == 2 : d == 2;
+}
+
+static voce_status pow_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
     vc_ew_binary_plan p;
+    p.op = VC_EW_POW;
     p.ta = p.to = in[0]->dtype;
     p.tb = in[1]->dtype;
     p.ca = p.co = vc_ew_compute(p.ta, 0);
     if (vc_dtype_is_float(p.ta)) {
         p.cb = p.ca; /* an integer exponent is converted to the base's float type */
-        p.fn = vc_ew_binary_pick(&vc_ewk_pow, p.ca);
     } else if (vc_dtype_is_float(p.tb)) {
         p.cb = VOCE_DTYPE_F64;
-        p.fn = vc_ewk_pow_if.i64;
+        p.op = VC_EW_POW_IF;
     } else {
         p.cb = VOCE_DTYPE_I64;
-        p.fn = vc_ewk_pow.i64;
     }
-    if (!p.fn) return no_kernel(n, p.ta);
+    if (squares(&p, in[1])) {
+        /* x * x is what the kernel computes for an exponent of 2; as Mul it vectorizes */
+        p.op = VC_EW_MUL;
+        p.tb = p.ta;
+        vc_ew_binary(&p, in[0], in[0], &out[0]);
+        return VOCE_OK;
+    }
     vc_ew_binary(&p, in[0], in[1], &out[0]);
     return VOCE_OK;
 }
@@ -398,14 +603,14 @@ static size_t variadic_scratch(const vc_node *n, vc_tensor *const *in, const vc_
 
 /* acc = f(in0, in1) (or in0 broadcast), then acc = f(acc, in_k) for each further input. */
 static voce_status variadic_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                                vc_ctx *ctx, const vc_ew_binary_k *k, int mean)
+                                vc_ctx *ctx, vc_ew_bop op, int mean)
 {
     vc_tensor acc = out[0];
     vc_ew_binary_plan p;
+    p.op = op;
     p.ta = p.tb = p.to = out[0].dtype;
     p.ca = p.cb = p.co = vc_ew_compute(p.ta, 0);
-    p.fn = vc_ew_binary_pick(k, p.ca);
-    if (!p.fn) return no_kernel(n, p.ta);
+    if (!vc_dt_in(p.ca, vc_ew_binary_types(op))) return no_kernel(n, p.ta);
     int next = 1;
     if (out[0].dtype == VOCE_DTYPE_F16) {
         vc_ew_expand(in[0], &out[0]);
@@ -424,7 +629,7 @@ static voce_status variadic_run(const vc_node *n, vc_tensor *const *in, vc_tenso
         double count = n->n_in;
         vc_tensor c = {VOCE_DTYPE_F64, 0, {0}, &count};
         p.tb = VOCE_DTYPE_F64;
-        p.fn = vc_ew_binary_pick(&vc_ewk_div, p.ca);
+        p.op = VC_EW_DIV;
         vc_ew_binary_acc(&p, &c, &acc);
     }
     if (acc.data != out[0].data)
@@ -432,22 +637,36 @@ static voce_status variadic_run(const vc_node *n, vc_tensor *const *in, vc_tenso
     return VOCE_OK;
 }
 
-#define VARIADIC_OP(lname, kset, accept, mean)                                         \
-    static voce_status lname##_infer(const vc_node *n, vc_tensor *const *in,           \
-                                     vc_tensor *out)                                   \
-    {                                                                                  \
-        return variadic_infer(n, in, out, accept);                                     \
-    }                                                                                  \
-    static voce_status lname##_run(const vc_node *n, vc_tensor *const *in,             \
-                                   vc_tensor *out, vc_ctx *ctx)                        \
-    {                                                                                  \
-        return variadic_run(n, in, out, ctx, &kset, mean);                             \
-    }
+static voce_status float_variadic_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
+{
+    return variadic_infer(n, in, out, FLOATS);
+}
 
-VARIADIC_OP(sum, vc_ewk_add, FLOATS, 0)
-VARIADIC_OP(mean, vc_ewk_add, FLOATS, 1)
-VARIADIC_OP(min, vc_ewk_min, NUMERIC, 0)
-VARIADIC_OP(max, vc_ewk_max, NUMERIC, 0)
+static voce_status numeric_variadic_infer(const vc_node *n, vc_tensor *const *in,
+                                          vc_tensor *out)
+{
+    return variadic_infer(n, in, out, NUMERIC);
+}
+
+static voce_status sum_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return variadic_run(n, in, out, c, VC_EW_ADD, 0);
+}
+
+static voce_status mean_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return variadic_run(n, in, out, c, VC_EW_ADD, 1);
+}
+
+static voce_status min_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return variadic_run(n, in, out, c, VC_EW_MIN, 0);
+}
+
+static voce_status max_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
+{
+    return variadic_run(n, in, out, c, VC_EW_MAX, 0);
+}
 
 /* ---- Where ---- */
 
@@ -472,24 +691,59 @@ static voce_status where_run(const vc_node *n, vc_tensor *const *in, vc_tensor *
     return VOCE_OK;
 }
 
-#define OP(name, lname) {name, lname##_infer, lname##_run, NULL, 0}
-#define VARIADIC(name, lname) {name, lname##_infer, lname##_run, variadic_scratch, 0}
-
 const vc_op vc_ops_elementwise[] = {
-    OP("Add", add), OP("Sub", sub), OP("Mul", mul), OP("Div", div), OP("Pow", pow),
-    OP("Mod", mod), OP("Sqrt", sqrt), OP("Exp", exp), OP("Log", log), OP("Neg", neg),
-    OP("Abs", abs), OP("Reciprocal", reciprocal), OP("Floor", floor), OP("Ceil", ceil),
-    OP("Round", round), OP("Sign", sign), OP("Sin", sin), OP("Cos", cos), OP("Tanh", tanh),
-    OP("Sigmoid", sigmoid), OP("Relu", relu), OP("LeakyRelu", leaky_relu), OP("Elu", elu),
-    OP("Selu", selu), OP("HardSigmoid", hard_sigmoid), OP("HardSwish", hard_swish),
-    OP("PRelu", prelu), OP("Erf", erf), OP("Gelu", gelu), OP("Softplus", softplus),
-    OP("Softsign", softsign), OP("Mish", mish), OP("IsNaN", isnan), OP("IsInf", isinf),
-    OP("Clip", clip), VARIADIC("Min", min), VARIADIC("Max", max), VARIADIC("Sum", sum),
-    VARIADIC("Mean", mean),
-    OP("Where", where), OP("Equal", equal), OP("Less", less), OP("Greater", greater),
-    OP("LessOrEqual", less_equal), OP("GreaterOrEqual", greater_equal), OP("Not", not),
-    OP("And", and), OP("Or", or), OP("Xor", xor), OP("Cast", cast),
-    {"CastLike", castlike_infer, cast_run, NULL, 0}, OP("BitShift", bitshift),
+    {"Add", arith_infer, add_run, NULL, 0},
+    {"Sub", arith_infer, sub_run, NULL, 0},
+    {"Mul", arith_infer, mul_run, NULL, 0},
+    {"Div", arith_infer, div_run, NULL, 0},
+    {"Pow", pow_infer, pow_run, NULL, 0},
+    {"Mod", mod_infer, mod_run, NULL, 0},
+    {"Sqrt", float_unary_infer, sqrt_run, NULL, 0},
+    {"Exp", float_unary_infer, exp_run, NULL, 0},
+    {"Log", float_unary_infer, log_run, NULL, 0},
+    {"Neg", signed_unary_infer, neg_run, NULL, 0},
+    {"Abs", numeric_unary_infer, abs_run, NULL, 0},
+    {"Reciprocal", float_unary_infer, reciprocal_run, NULL, 0},
+    {"Floor", float_unary_infer, floor_run, NULL, 0},
+    {"Ceil", float_unary_infer, ceil_run, NULL, 0},
+    {"Round", float_unary_infer, round_run, NULL, 0},
+    {"Sign", numeric_unary_infer, sign_run, NULL, 0},
+    {"Sin", float_unary_infer, sin_run, NULL, 0},
+    {"Cos", float_unary_infer, cos_run, NULL, 0},
+    {"Tanh", float_unary_infer, tanh_run, NULL, 0},
+    {"Sigmoid", float_unary_infer, sigmoid_run, NULL, 0},
+    {"Relu", signed_unary_infer, relu_run, NULL, 0},
+    {"LeakyRelu", float_unary_infer, leaky_relu_run, NULL, 0},
+    {"Elu", float_unary_infer, elu_run, NULL, 0},
+    {"Selu", float_unary_infer, selu_run, NULL, 0},
+    {"HardSigmoid", float_unary_infer, hard_sigmoid_run, NULL, 0},
+    {"HardSwish", float_unary_infer, hard_swish_run, NULL, 0},
+    {"PRelu", prelu_infer, prelu_run, NULL, 0},
+    {"Erf", float_unary_infer, erf_run, NULL, 0},
+    {"Gelu", gelu_infer, gelu_run, NULL, 0},
+    {"Softplus", float_unary_infer, softplus_run, NULL, 0},
+    {"Softsign", float_unary_infer, softsign_run, NULL, 0},
+    {"Mish", float_unary_infer, mish_run, NULL, 0},
+    {"IsNaN", float_test_infer, isnan_run, NULL, 0},
+    {"IsInf", float_test_infer, isinf_run, NULL, 0},
+    {"Clip", clip_infer, clip_run, NULL, 0},
+    {"Min", numeric_variadic_infer, min_run, variadic_scratch, 0},
+    {"Max", numeric_variadic_infer, max_run, variadic_scratch, 0},
+    {"Sum", float_variadic_infer, sum_run, variadic_scratch, 0},
+    {"Mean", float_variadic_infer, mean_run, variadic_scratch, 0},
+    {"Where", where_infer, where_run, NULL, 0},
+    {"Equal", equal_infer, equal_run, NULL, 0},
+    {"Less", compare_infer, less_run, NULL, 0},
+    {"Greater", compare_infer, greater_run, NULL, 0},
+    {"LessOrEqual", compare_infer, less_equal_run, NULL, 0},
+    {"GreaterOrEqual", compare_infer, greater_equal_run, NULL, 0},
+    {"Not", not_infer, not_run, NULL, 0},
+    {"And", logic_infer, and_run, NULL, 0},
+    {"Or", logic_infer, or_run, NULL, 0},
+    {"Xor", logic_infer, xor_run, NULL, 0},
+    {"Cast", cast_infer, cast_run, NULL, 0},
+    {"CastLike", castlike_infer, cast_run, NULL, 0},
+    {"BitShift", bitshift_infer, bitshift_run, NULL, 0},
 };
 const int vc_ops_elementwise_count =
     (int)(sizeof vc_ops_elementwise / sizeof vc_ops_elementwise[0]);

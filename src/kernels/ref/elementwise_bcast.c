@@ -1,9 +1,12 @@
 /* Broadcasting iterator and the row drivers of the elementwise reference kernels.
  *
- * A driver walks the output row by row (vc_bcast) and hands each row to a typed kernel.
- * When a storage dtype differs from the kernel's compute dtype, the row is converted in
- * stack chunks of VC_EW_CHUNK elements; a broadcast (stride 0) operand is converted once
- * per chunk as a single element. Limits: at most 3 broadcast inputs per walk. */
+ * A driver walks the output row by row (vc_bcast) and hands each row to a typed kernel,
+ * which sees contiguous operands only. When a storage dtype differs from the kernel's
+ * compute dtype, the row is converted in stack chunks of VC_EW_CHUNK elements. A
+ * broadcast (stride 0) operand is converted once per row and replicated into a chunk, so
+ * that the kernels need no strided form; f32 Add / Sub / Mul / Div with one scalar
+ * operand skip that and keep the scalar in a register (vc_ew_scalar_k). Limits: at most
+ * 3 broadcast inputs per walk. */
 #include <string.h>
 
 #include "elementwise_impl.h"
@@ -59,28 +62,6 @@ voce_dtype vc_ew_compute(voce_dtype storage, int has_b8)
     }
 }
 
-vc_ew_unary_fn vc_ew_unary_pick(const vc_ew_unary_k *k, voce_dtype c)
-{
-    switch (c) {
-    case VOCE_DTYPE_F32: return k->f32;
-    case VOCE_DTYPE_F64: return k->f64;
-    case VOCE_DTYPE_I64: return k->i64;
-    case VOCE_DTYPE_BOOL: return k->b8;
-    default: return NULL;
-    }
-}
-
-vc_ew_binary_fn vc_ew_binary_pick(const vc_ew_binary_k *k, voce_dtype c)
-{
-    switch (c) {
-    case VOCE_DTYPE_F32: return k->f32;
-    case VOCE_DTYPE_F64: return k->f64;
-    case VOCE_DTYPE_I64: return k->i64;
-    case VOCE_DTYPE_BOOL: return k->b8;
-    default: return NULL;
-    }
-}
-
 /* Stack buffer for one chunk of any compute dtype, aligned for double / int64. */
 typedef union chunk_buf {
     double d[VC_EW_CHUNK];
@@ -92,7 +73,7 @@ void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out)
     int64_t n = vc_numel(out);
     if (n <= 0) return;
     if (p->tx == p->cx && p->to == p->co) {
-        p->fn(n, x->data, out->data, &p->prm);
+        vc_ew_unary_k(p, n, x->data, out->data);
         return;
     }
     size_t sx = voce_dtype_size(p->tx), so = voce_dtype_size(p->to);
@@ -105,8 +86,29 @@ void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out)
             vc_ew_convert(px, p->tx, bx.d, p->cx, m);
             px = bx.d;
         }
-        p->fn(m, px, p->to == p->co ? po : bo.d, &p->prm);
+        vc_ew_unary_k(p, m, px, p->to == p->co ? po : bo.d);
         if (p->to != p->co) vc_ew_convert(bo.d, p->co, po, p->to, m);
+    }
+}
+
+/* The chunk of an operand in its compute dtype: src itself, or converted into buf. */
+static const void *operand(const void *src, voce_dtype t, voce_dtype c, chunk_buf *buf,
+                           int64_t m)
+{
+    if (t == c) return src;
+    vc_ew_convert(src, t, buf->d, c, m);
+    return buf->d;
+}
+
+/* buf = m copies of the one element at src, converted from t to c. */
+static void replicate(const void *src, voce_dtype t, voce_dtype c, chunk_buf *buf, int64_t m)
+{
+    size_t es = voce_dtype_size(c);
+    char *d = (char *)buf->d;
+    vc_ew_convert(src, t, d, c, 1);
+    for (int64_t have = 1; have < m; have *= 2) {
+        int64_t k = have < m - have ? have : m - have;
+        memcpy(d + (size_t)have * es, d, (size_t)k * es);
     }
 }
 
@@ -115,28 +117,25 @@ void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out)
 static void binary_row(const vc_ew_binary_plan *p, int64_t n, const char *a, int64_t sa,
                        const char *b, int64_t sb, char *o, int alias)
 {
-    if (!alias && p->ta == p->ca && p->tb == p->cb && p->to == p->co) {
-        p->fn(n, a, sa, b, sb, o);
+    int direct_types = p->ta == p->ca && p->tb == p->cb && p->to == p->co;
+    if (!alias && sa && sb && direct_types) {
+        vc_ew_binary_k(p, n, a, b, o);
         return;
     }
+    if (!alias && sa != sb && direct_types && vc_ew_scalar_k(p, n, a, sa, b, o)) return;
     size_t esa = voce_dtype_size(p->ta), esb = voce_dtype_size(p->tb);
     size_t eso = voce_dtype_size(p->to), eco = voce_dtype_size(p->co);
     chunk_buf ba, bb, bo;
+    int64_t first = n < VC_EW_CHUNK ? n : VC_EW_CHUNK;
+    if (!sa) replicate(a, p->ta, p->ca, &ba, first);
+    if (!sb) replicate(b, p->tb, p->cb, &bb, first);
     for (int64_t off = 0; off < n; off += VC_EW_CHUNK) {
         int64_t m = n - off < VC_EW_CHUNK ? n - off : VC_EW_CHUNK;
-        const void *pa = a + (size_t)(off * sa) * esa;
-        const void *pb = b + (size_t)(off * sb) * esb;
-        if (p->ta != p->ca) {
-            vc_ew_convert(pa, p->ta, ba.d, p->ca, sa ? m : 1);
-            pa = ba.d;
-        }
-        if (p->tb != p->cb) {
-            vc_ew_convert(pb, p->tb, bb.d, p->cb, sb ? m : 1);
-            pb = bb.d;
-        }
+        const void *pa = sa ? operand(a + (size_t)off * esa, p->ta, p->ca, &ba, m) : ba.d;
+        const void *pb = sb ? operand(b + (size_t)off * esb, p->tb, p->cb, &bb, m) : bb.d;
         char *po = o + (size_t)off * eso;
         int direct = !alias && p->to == p->co;
-        p->fn(m, pa, sa, pb, sb, direct ? (void *)po : (void *)bo.d);
+        vc_ew_binary_k(p, m, pa, pb, direct ? (void *)po : (void *)bo.d);
         if (direct) continue;
         if (p->to != p->co) vc_ew_convert(bo.d, p->co, po, p->to, m);
         else memcpy(po, bo.d, (size_t)m * eco);
@@ -196,29 +195,73 @@ void vc_ew_expand(const vc_tensor *in, vc_tensor *out)
     }
 }
 
-/* Where on elements of one width: only the bits are copied, so one loop per size. */
-#define WHERE_ROW(name, T)                                                             \
-    static inline void name##_t(int64_t n, const uint8_t *restrict c, int64_t sc,      \
-                                const T *restrict x, int64_t sx, const T *restrict y,  \
-                                int64_t sy, T *restrict o)                             \
-    {                                                                                  \
-        /* a mask instead of ?: so both loads are unconditional and the loop vectorizes */ \
-        if (sc && sx && sy)                                                            \
-            VC_EW_FOR(i, n, T m = (T)(0 - (T)(c[i] != 0));                             \
-                      o[i] = (T)((x[i] & m) | (y[i] & (T)~m)););                        \
-        else                                                                           \
-            VC_EW_FOR(i, n, T m = (T)(0 - (T)(c[i * sc] != 0));                        \
-                      o[i] = (T)((x[i * sx] & m) | (y[i * sy] & (T)~m)););              \
-    }                                                                                  \
-    static void name(int64_t n, const uint8_t *c, int64_t sc, const void *x, int64_t sx, \
-                     const void *y, int64_t sy, void *o)                               \
-    {                                                                                  \
-        name##_t(n, c, sc, x, sx, y, sy, o);                                           \
+/* Where on elements of one width: only the bits are copied, so one function per size.
+ * When every stride is 1, whole blocks (see VC_EW_BLOCK) run with a mask instead of ?:,
+ * which keeps both loads unconditional so that the loop vectorizes; the strided loop
+ * finishes the row. */
+static void where_1(int64_t n, const uint8_t *restrict c, int64_t sc, const uint8_t *restrict x,
+                    int64_t sx, const uint8_t *restrict y, int64_t sy, uint8_t *restrict o)
+{
+    int64_t i, j, whole = sc && sx && sy ? n - n % 8 : 0;
+    for (i = 0; i < whole; i += 8) {
+        for (j = i; j < i + 8; j++) {
+            uint8_t m = (uint8_t)(0 - (c[j] != 0));
+            o[j] = (uint8_t)((x[j] & m) | (y[j] & (uint8_t)~m));
+        }
     }
-WHERE_ROW(where_1, uint8_t)
-WHERE_ROW(where_2, uint16_t)
-WHERE_ROW(where_4, uint32_t)
-WHERE_ROW(where_8, uint64_t)
+    for (; i < n; i++) o[i] = c[i * sc] ? x[i * sx] : y[i * sy];
+}
+
+static void where_2(int64_t n, const uint8_t *restrict c, int64_t sc, const uint16_t *restrict x,
+                    int64_t sx, const uint16_t *restrict y, int64_t sy, uint16_t *restrict o)
+{
+    int64_t i, j, whole = sc && sx && sy ? n - n % 8 : 0;
+    for (i = 0; i < whole; i += 8) {
+        for (j = i; j < i + 8; j++) {
+            uint16_t m = (uint16_t)(0 - (c[j] != 0));
+            o[j] = (uint16_t)((x[j] & m) | (y[j] & (uint16_t)~m));
+        }
+    }
+    for (; i < n; i++) o[i] = c[i * sc] ? x[i * sx] : y[i * sy];
+}
+
+static void where_4(int64_t n, const uint8_t *restrict c, int64_t sc, const uint32_t *restrict x,
+                    int64_t sx, const uint32_t *restrict y, int64_t sy, uint32_t *restrict o)
+{
+    int64_t i, j, whole = sc && sx && sy ? n - n % 8 : 0;
+    for (i = 0; i < whole; i += 8) {
+        for (j = i; j < i + 8; j++) {
+            uint32_t m = 0u - (c[j] != 0);
+            o[j] = (x[j] & m) | (y[j] & ~m);
+        }
+    }
+    for (; i < n; i++) o[i] = c[i * sc] ? x[i * sx] : y[i * sy];
+}
+
+static void where_8(int64_t n, const uint8_t *restrict c, int64_t sc, const uint64_t *restrict x,
+                    int64_t sx, const uint64_t *restrict y, int64_t sy, uint64_t *restrict o)
+{
+    int64_t i, j, whole = sc && sx && sy ? n - n % 8 : 0;
+    for (i = 0; i < whole; i += 8) {
+        for (j = i; j < i + 8; j++) {
+            uint64_t m = 0 - (uint64_t)(c[j] != 0);
+            o[j] = (x[j] & m) | (y[j] & ~m);
+        }
+    }
+    for (; i < n; i++) o[i] = c[i * sc] ? x[i * sx] : y[i * sy];
+}
+
+/* One row of Where on elements of es bytes. */
+static void where_row(size_t es, int64_t n, const uint8_t *c, int64_t sc, const void *x,
+                      int64_t sx, const void *y, int64_t sy, void *o)
+{
+    switch (es) {
+    case 1: where_1(n, c, sc, x, sx, y, sy, o); break;
+    case 2: where_2(n, c, sc, x, sx, y, sy, o); break;
+    case 4: where_4(n, c, sc, x, sx, y, sy, o); break;
+    default: where_8(n, c, sc, x, sx, y, sy, o); break;
+    }
+}
 
 void vc_ew_where(const vc_tensor *cond, const vc_tensor *x, const vc_tensor *y,
                  vc_tensor *out)
@@ -228,15 +271,12 @@ void vc_ew_where(const vc_tensor *cond, const vc_tensor *x, const vc_tensor *y,
     vc_bcast it;
     vc_bcast_init(&it, out->rank, out->dims, ins, 3);
     size_t es = voce_dtype_size(out->dtype);
-    void (*row)(int64_t, const uint8_t *, int64_t, const void *, int64_t, const void *,
-                int64_t, void *) = es == 1 ? where_1 : es == 2 ? where_2
-                                           : es == 4 ? where_4 : where_8;
     int last = it.rank - 1;
     for (int64_t r = 0; r < it.rows; r++) {
-        row(it.len, (const uint8_t *)cond->data + it.off[0], it.str[0][last],
-            (const char *)x->data + (size_t)it.off[1] * es, it.str[1][last],
-            (const char *)y->data + (size_t)it.off[2] * es, it.str[2][last],
-            (char *)out->data + (size_t)(r * it.len) * es);
+        where_row(es, it.len, (const uint8_t *)cond->data + it.off[0], it.str[0][last],
+                  (const char *)x->data + (size_t)it.off[1] * es, it.str[1][last],
+                  (const char *)y->data + (size_t)it.off[2] * es, it.str[2][last],
+                  (char *)out->data + (size_t)(r * it.len) * es);
         vc_bcast_next(&it);
     }
 }

@@ -5,7 +5,10 @@
  * int64 for signed / narrow unsigned / bool sources, uint64 for u64. Storing from int64
  * or uint64 straight into f32 keeps int -> float correctly rounded (no double rounding
  * through f64). The pairs the runtime uses most (f16 <-> f32, f32 <-> f64, i32 <-> i64)
- * have direct loops. Rules for out-of-range values are in elementwise_impl.h. */
+ * have direct loops. Loops step over blocks of 8 as described at VC_EW_BLOCK, so that gcc
+ * vectorizes them; vc_ew_convert finishes a run by converting its last full block again,
+ * or a run shorter than a block in zero-padded copies. Rules for out-of-range values are
+ * in elementwise_impl.h. */
 #include <math.h>
 #include <string.h>
 
@@ -79,161 +82,243 @@ typedef union wide_chunk {
 
 enum { WIDE_F, WIDE_I, WIDE_U };
 
-/* One loop per (source, destination) pair, with restrict parameters so that it can be
- * vectorized where the element conversion allows. */
-#define CONV(name, TS, TD, expr)                                                       \
-    static void name(int64_t n, const TS *restrict x, TD *restrict o)                  \
-    {                                                                                  \
-        VC_EW_FOR(i, n, o[i] = (expr););                                               \
-    }
-
-CONV(ld_f32, float, double, x[i])
-CONV(ld_f64, double, double, x[i])
-CONV(ld_f16, uint16_t, double, vc_f16_to_f32(x[i]))
-CONV(ld_i8, int8_t, int64_t, x[i])
-CONV(ld_i16, int16_t, int64_t, x[i])
-CONV(ld_i32, int32_t, int64_t, x[i])
-CONV(ld_i64, int64_t, int64_t, x[i])
-CONV(ld_u8, uint8_t, int64_t, x[i])
-CONV(ld_u16, uint16_t, int64_t, x[i])
-CONV(ld_u32, uint32_t, int64_t, x[i])
-CONV(ld_u64, uint64_t, uint64_t, x[i])
-
-static int load_wide(const void *src, voce_dtype st, wide_chunk *w, int64_t n)
+/* Reads n elements of dtype st into w; returns which member of w holds them. */
+static int load_wide(const void *restrict src, voce_dtype st, wide_chunk *restrict w, int64_t n)
 {
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    const float *f32 = src; const double *f64 = src;
+    const int8_t *i8 = src; const int16_t *i16 = src; const int32_t *i32 = src;
+    const int64_t *i64 = src;
+    const uint8_t *u8 = src; const uint16_t *u16 = src; const uint32_t *u32 = src;
+    const uint64_t *u64 = src;
     switch (st) {
-    case VOCE_DTYPE_F32: ld_f32(n, src, w->d); return WIDE_F;
-    case VOCE_DTYPE_F64: ld_f64(n, src, w->d); return WIDE_F;
-    case VOCE_DTYPE_F16: ld_f16(n, src, w->d); return WIDE_F;
-    case VOCE_DTYPE_I8: ld_i8(n, src, w->i); return WIDE_I;
-    case VOCE_DTYPE_I16: ld_i16(n, src, w->i); return WIDE_I;
-    case VOCE_DTYPE_I32: ld_i32(n, src, w->i); return WIDE_I;
-    case VOCE_DTYPE_I64: ld_i64(n, src, w->i); return WIDE_I;
-    case VOCE_DTYPE_U8: case VOCE_DTYPE_BOOL: ld_u8(n, src, w->i); return WIDE_I;
-    case VOCE_DTYPE_U16: ld_u16(n, src, w->i); return WIDE_I;
-    case VOCE_DTYPE_U32: ld_u32(n, src, w->i); return WIDE_I;
-    case VOCE_DTYPE_U64: ld_u64(n, src, w->u); return WIDE_U;
+    case VOCE_DTYPE_F32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->d[j] = f32[j];
+        return WIDE_F;
+    case VOCE_DTYPE_F64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->d[j] = f64[j];
+        return WIDE_F;
+    case VOCE_DTYPE_F16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->d[j] = vc_f16_to_f32(u16[j]);
+        return WIDE_F;
+    case VOCE_DTYPE_I8:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->i[j] = i8[j];
+        return WIDE_I;
+    case VOCE_DTYPE_I16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->i[j] = i16[j];
+        return WIDE_I;
+    case VOCE_DTYPE_I32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->i[j] = i32[j];
+        return WIDE_I;
+    case VOCE_DTYPE_I64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->i[j] = i64[j];
+        return WIDE_I;
+    case VOCE_DTYPE_U8: case VOCE_DTYPE_BOOL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->i[j] = u8[j];
+        return WIDE_I;
+    case VOCE_DTYPE_U16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->i[j] = u16[j];
+        return WIDE_I;
+    case VOCE_DTYPE_U32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->i[j] = u32[j];
+        return WIDE_I;
+    case VOCE_DTYPE_U64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) w->u[j] = u64[j];
+        return WIDE_U;
     case VOCE_DTYPE_UNDEFINED: break;
     }
     memset(w->i, 0, sizeof(int64_t) * (size_t)n);
     return WIDE_I;
 }
 
-CONV(sf_f32, double, float, (float)x[i])
-CONV(sf_f64, double, double, x[i])
-CONV(sf_f16, double, uint16_t, f64_to_f16(x[i]))
-CONV(sf_i8, double, int8_t, (int8_t)sat_range(x[i], -128.0, 127.0))
-CONV(sf_i16, double, int16_t, (int16_t)sat_range(x[i], -32768.0, 32767.0))
-CONV(sf_i32, double, int32_t, (int32_t)sat_range(x[i], -2147483648.0, 2147483647.0))
-CONV(sf_i64, double, int64_t, sat_i64(x[i]))
-CONV(sf_u8, double, uint8_t, (uint8_t)sat_range(x[i], 0.0, 255.0))
-CONV(sf_u16, double, uint16_t, (uint16_t)sat_range(x[i], 0.0, 65535.0))
-CONV(sf_u32, double, uint32_t, (uint32_t)sat_range(x[i], 0.0, 4294967295.0))
-CONV(sf_u64, double, uint64_t, sat_u64(x[i]))
-CONV(sf_b8, double, uint8_t, x[i] != 0)
-
-static void store_from_f(const wide_chunk *w, void *dst, voce_dtype dt, int64_t n)
+static void store_from_f(const double *restrict x, voce_dtype dt, void *restrict dst, int64_t n)
 {
-    const double *d = w->d;
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    float *f32 = dst; double *f64 = dst;
+    int8_t *i8 = dst; int16_t *i16 = dst; int32_t *i32 = dst; int64_t *i64 = dst;
+    uint8_t *u8 = dst; uint16_t *u16 = dst; uint32_t *u32 = dst; uint64_t *u64 = dst;
     switch (dt) {
-    case VOCE_DTYPE_F32: sf_f32(n, d, dst); break;
-    case VOCE_DTYPE_F64: sf_f64(n, d, dst); break;
-    case VOCE_DTYPE_F16: sf_f16(n, d, dst); break;
-    case VOCE_DTYPE_I8: sf_i8(n, d, dst); break;
-    case VOCE_DTYPE_I16: sf_i16(n, d, dst); break;
-    case VOCE_DTYPE_I32: sf_i32(n, d, dst); break;
-    case VOCE_DTYPE_I64: sf_i64(n, d, dst); break;
-    case VOCE_DTYPE_U8: sf_u8(n, d, dst); break;
-    case VOCE_DTYPE_U16: sf_u16(n, d, dst); break;
-    case VOCE_DTYPE_U32: sf_u32(n, d, dst); break;
-    case VOCE_DTYPE_U64: sf_u64(n, d, dst); break;
-    case VOCE_DTYPE_BOOL: sf_b8(n, d, dst); break;
+    case VOCE_DTYPE_F32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) f32[j] = (float)x[j];
+        break;
+    case VOCE_DTYPE_F64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) f64[j] = x[j];
+        break;
+    case VOCE_DTYPE_F16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) u16[j] = f64_to_f16(x[j]);
+        break;
+    case VOCE_DTYPE_I8:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            i8[j] = (int8_t)sat_range(x[j], -128.0, 127.0);
+        break;
+    case VOCE_DTYPE_I16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            i16[j] = (int16_t)sat_range(x[j], -32768.0, 32767.0);
+        break;
+    case VOCE_DTYPE_I32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            i32[j] = (int32_t)sat_range(x[j], -2147483648.0, 2147483647.0);
+        break;
+    case VOCE_DTYPE_I64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) i64[j] = sat_i64(x[j]);
+        break;
+    case VOCE_DTYPE_U8:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            u8[j] = (uint8_t)sat_range(x[j], 0.0, 255.0);
+        break;
+    case VOCE_DTYPE_U16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            u16[j] = (uint16_t)sat_range(x[j], 0.0, 65535.0);
+        break;
+    case VOCE_DTYPE_U32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            u32[j] = (uint32_t)sat_range(x[j], 0.0, 4294967295.0);
+        break;
+    case VOCE_DTYPE_U64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) u64[j] = sat_u64(x[j]);
+        break;
+    case VOCE_DTYPE_BOOL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) u8[j] = x[j] != 0;
+        break;
     case VOCE_DTYPE_UNDEFINED: break;
     }
 }
 
-/* From two's complement bits: int64 and uint64 chunks share the integer stores; the
- * signedness only matters for the conversions to float. */
-#define INT_STORES(pre, TW)                                                            \
-    CONV(pre##_i8, TW, int8_t, wrap_i8((uint64_t)x[i]))                                \
-    CONV(pre##_i16, TW, int16_t, wrap_i16((uint64_t)x[i]))                             \
-    CONV(pre##_i32, TW, int32_t, wrap_i32((uint64_t)x[i]))                             \
-    CONV(pre##_i64, TW, int64_t, vc_wrap64((uint64_t)x[i]))                            \
-    CONV(pre##_u8, TW, uint8_t, (uint8_t)x[i])                                         \
-    CONV(pre##_u16, TW, uint16_t, (uint16_t)x[i])                                      \
-    CONV(pre##_u32, TW, uint32_t, (uint32_t)x[i])                                      \
-    CONV(pre##_u64, TW, uint64_t, (uint64_t)x[i])                                      \
-    CONV(pre##_b8, TW, uint8_t, x[i] != 0)                                             \
-    CONV(pre##_f32, TW, float, (float)x[i])                                            \
-    CONV(pre##_f64, TW, double, (double)x[i])                                          \
-    /* via f32 is exact here: below 2^24 an int is exact in f32, above it f16 is inf */ \
-    CONV(pre##_f16, TW, uint16_t, vc_f32_to_f16((float)x[i]))
-INT_STORES(si, int64_t)
-INT_STORES(su, uint64_t)
-
-#define STORE_INT_SWITCH(pre, src)                                                     \
-    switch (dt) {                                                                      \
-    case VOCE_DTYPE_F32: pre##_f32(n, src, dst); break;                                \
-    case VOCE_DTYPE_F64: pre##_f64(n, src, dst); break;                                \
-    case VOCE_DTYPE_F16: pre##_f16(n, src, dst); break;                                \
-    case VOCE_DTYPE_I8: pre##_i8(n, src, dst); break;                                  \
-    case VOCE_DTYPE_I16: pre##_i16(n, src, dst); break;                                \
-    case VOCE_DTYPE_I32: pre##_i32(n, src, dst); break;                                \
-    case VOCE_DTYPE_I64: pre##_i64(n, src, dst); break;                                \
-    case VOCE_DTYPE_U8: pre##_u8(n, src, dst); break;                                  \
-    case VOCE_DTYPE_U16: pre##_u16(n, src, dst); break;                                \
-    case VOCE_DTYPE_U32: pre##_u32(n, src, dst); break;                                \
-    case VOCE_DTYPE_U64: pre##_u64(n, src, dst); break;                                \
-    case VOCE_DTYPE_BOOL: pre##_b8(n, src, dst); break;                                \
-    case VOCE_DTYPE_UNDEFINED: break;                                                  \
+/* From two's complement bits: int64 and uint64 sources share the integer stores (through
+ * the uint64 bits); the signedness only matters for the conversions to float. Via f32 is
+ * exact for f16: below 2^24 an int is exact in f32, above it f16 is inf. */
+static void store_int_bits(const uint64_t *restrict x, voce_dtype dt, void *restrict dst,
+                           int64_t n)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    int8_t *i8 = dst; int16_t *i16 = dst; int32_t *i32 = dst; int64_t *i64 = dst;
+    uint8_t *u8 = dst; uint16_t *u16 = dst; uint32_t *u32 = dst; uint64_t *u64 = dst;
+    switch (dt) {
+    case VOCE_DTYPE_I8:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) i8[j] = wrap_i8(x[j]);
+        break;
+    case VOCE_DTYPE_I16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) i16[j] = wrap_i16(x[j]);
+        break;
+    case VOCE_DTYPE_I32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) i32[j] = wrap_i32(x[j]);
+        break;
+    case VOCE_DTYPE_I64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) i64[j] = vc_wrap64(x[j]);
+        break;
+    case VOCE_DTYPE_U8:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) u8[j] = (uint8_t)x[j];
+        break;
+    case VOCE_DTYPE_U16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) u16[j] = (uint16_t)x[j];
+        break;
+    case VOCE_DTYPE_U32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) u32[j] = (uint32_t)x[j];
+        break;
+    case VOCE_DTYPE_U64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) u64[j] = x[j];
+        break;
+    case VOCE_DTYPE_BOOL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) u8[j] = x[j] != 0;
+        break;
+    default: break;
     }
-
-static void store_from_i(const wide_chunk *w, void *dst, voce_dtype dt, int64_t n)
-{
-    STORE_INT_SWITCH(si, w->i)
 }
 
-static void store_from_u(const wide_chunk *w, void *dst, voce_dtype dt, int64_t n)
+static void store_from_i(const int64_t *restrict x, voce_dtype dt, void *restrict dst,
+                         int64_t n)
 {
-    STORE_INT_SWITCH(su, w->u)
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    float *f32 = dst; double *f64 = dst; uint16_t *f16 = dst;
+    switch (dt) {
+    case VOCE_DTYPE_F32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) f32[j] = (float)x[j];
+        break;
+    case VOCE_DTYPE_F64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) f64[j] = (double)x[j];
+        break;
+    case VOCE_DTYPE_F16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            f16[j] = vc_f32_to_f16((float)x[j]);
+        break;
+    default: store_int_bits((const uint64_t *)x, dt, dst, n); break;
+    }
 }
 
-CONV(dc_f16_f32, uint16_t, float, vc_f16_to_f32(x[i]))
-CONV(dc_f32_f16, float, uint16_t, vc_f32_to_f16(x[i]))
-CONV(dc_f32_f64, float, double, x[i])
-CONV(dc_f64_f32, double, float, (float)x[i])
-CONV(dc_i32_i64, int32_t, int64_t, x[i])
-CONV(dc_i64_i32, int64_t, int32_t, wrap_i32((uint64_t)x[i]))
-CONV(dc_b8_f32, uint8_t, float, x[i])
-CONV(dc_i64_f32, int64_t, float, (float)x[i])
-CONV(dc_i32_f32, int32_t, float, (float)x[i])
+static void store_from_u(const uint64_t *restrict x, voce_dtype dt, void *restrict dst,
+                         int64_t n)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    float *f32 = dst; double *f64 = dst; uint16_t *f16 = dst;
+    switch (dt) {
+    case VOCE_DTYPE_F32:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) f32[j] = (float)x[j];
+        break;
+    case VOCE_DTYPE_F64:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) f64[j] = (double)x[j];
+        break;
+    case VOCE_DTYPE_F16:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            f16[j] = vc_f32_to_f16((float)x[j]);
+        break;
+    default: store_int_bits(x, dt, dst, n); break;
+    }
+}
 
 /* The frequent pairs, without the wide detour. Returns 0 if the pair is not one. */
-static int convert_direct(const void *src, voce_dtype st, void *dst, voce_dtype dt, int64_t n)
+static int convert_direct(const void *restrict src, voce_dtype st, void *restrict dst,
+                          voce_dtype dt, int64_t n)
 {
-#define PAIR(a, b) ((int)(a) * 32 + (int)(b))
-    switch (PAIR(st, dt)) {
-    case PAIR(VOCE_DTYPE_F16, VOCE_DTYPE_F32): dc_f16_f32(n, src, dst); return 1;
-    case PAIR(VOCE_DTYPE_F32, VOCE_DTYPE_F16): dc_f32_f16(n, src, dst); return 1;
-    case PAIR(VOCE_DTYPE_F32, VOCE_DTYPE_F64): dc_f32_f64(n, src, dst); return 1;
-    case PAIR(VOCE_DTYPE_F64, VOCE_DTYPE_F32): dc_f64_f32(n, src, dst); return 1;
-    case PAIR(VOCE_DTYPE_I32, VOCE_DTYPE_I64): dc_i32_i64(n, src, dst); return 1;
-    case PAIR(VOCE_DTYPE_I64, VOCE_DTYPE_I32): dc_i64_i32(n, src, dst); return 1;
-    case PAIR(VOCE_DTYPE_BOOL, VOCE_DTYPE_F32): dc_b8_f32(n, src, dst); return 1;
-    case PAIR(VOCE_DTYPE_I64, VOCE_DTYPE_F32): dc_i64_f32(n, src, dst); return 1;
-    case PAIR(VOCE_DTYPE_I32, VOCE_DTYPE_F32): dc_i32_f32(n, src, dst); return 1;
-    default: return 0;
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    const uint16_t *x16 = src; const float *xf = src; const double *xd = src;
+    const int32_t *x32 = src; const int64_t *x64 = src; const uint8_t *xb = src;
+    uint16_t *o16 = dst; float *of = dst; double *od = dst; int32_t *o32 = dst;
+    int64_t *o64 = dst;
+    if (dt == VOCE_DTYPE_F32) {
+        switch (st) {
+        case VOCE_DTYPE_F16:
+            for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+                of[j] = vc_f16_to_f32(x16[j]);
+            return 1;
+        case VOCE_DTYPE_F64:
+            for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) of[j] = (float)xd[j];
+            return 1;
+        case VOCE_DTYPE_BOOL:
+            for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) of[j] = xb[j];
+            return 1;
+        case VOCE_DTYPE_I64:
+            for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) of[j] = (float)x64[j];
+            return 1;
+        case VOCE_DTYPE_I32:
+            for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) of[j] = (float)x32[j];
+            return 1;
+        default: return 0;
+        }
     }
-#undef PAIR
+    if (st == VOCE_DTYPE_F32 && dt == VOCE_DTYPE_F16) {
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o16[j] = vc_f32_to_f16(xf[j]);
+    } else if (st == VOCE_DTYPE_F32 && dt == VOCE_DTYPE_F64) {
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) od[j] = xf[j];
+    } else if (st == VOCE_DTYPE_I32 && dt == VOCE_DTYPE_I64) {
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o64[j] = x32[j];
+    } else if (st == VOCE_DTYPE_I64 && dt == VOCE_DTYPE_I32) {
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o32[j] = wrap_i32((uint64_t)x64[j]);
+    } else {
+        return 0;
+    }
+    return 1;
 }
 
-void vc_ew_convert(const void *src, voce_dtype st, void *dst, voce_dtype dt, int64_t n)
+/* The whole blocks of n elements. */
+static void convert_blocks(const void *src, voce_dtype st, void *dst, voce_dtype dt, int64_t n)
 {
-    if (n <= 0) return;
-    if (st == dt) {
-        memcpy(dst, src, (size_t)n * voce_dtype_size(st));
-        return;
-    }
     if (convert_direct(src, st, dst, dt, n)) return;
     const char *s = src;
     char *d = dst;
@@ -243,8 +328,31 @@ void vc_ew_convert(const void *src, voce_dtype st, void *dst, voce_dtype dt, int
         int64_t m = n - off < VC_EW_CHUNK ? n - off : VC_EW_CHUNK;
         int kind = load_wide(s + (size_t)off * ss, st, &w, m);
         void *out = d + (size_t)off * ds;
-        if (kind == WIDE_F) store_from_f(&w, out, dt, m);
-        else if (kind == WIDE_I) store_from_i(&w, out, dt, m);
-        else store_from_u(&w, out, dt, m);
+        if (kind == WIDE_F) store_from_f(w.d, dt, out, m);
+        else if (kind == WIDE_I) store_from_i(w.i, dt, out, m);
+        else store_from_u(w.u, dt, out, m);
     }
+}
+
+void vc_ew_convert(const void *src, voce_dtype st, void *dst, voce_dtype dt, int64_t n)
+{
+    if (n <= 0) return;
+    size_t ss = voce_dtype_size(st), ds = voce_dtype_size(dt);
+    if (st == dt) {
+        memcpy(dst, src, (size_t)n * ss);
+        return;
+    }
+    convert_blocks(src, st, dst, dt, n);
+    if (n % VC_EW_BLOCK == 0) return;
+    if (n > VC_EW_BLOCK) {
+        size_t last = (size_t)(n - VC_EW_BLOCK);
+        convert_blocks((const char *)src + last * ss, st, (char *)dst + last * ds, dt,
+                       VC_EW_BLOCK);
+        return;
+    }
+    uint64_t bs[VC_EW_BLOCK], bd[VC_EW_BLOCK];
+    memset(bs, 0, sizeof bs); /* every conversion is defined on 0 */
+    memcpy(bs, src, (size_t)n * ss);
+    convert_blocks(bs, st, bd, dt, VC_EW_BLOCK);
+    memcpy(dst, bd, (size_t)n * ds);
 }

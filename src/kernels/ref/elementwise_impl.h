@@ -17,18 +17,26 @@
 /* Elements per stack chunk when converting between storage and compute dtypes. */
 #define VC_EW_CHUNK 256
 
-/* A loop over [0, n) written in blocks of 8 so that gcc's -O2 cost model (which refuses
- * loops needing a scalar epilogue) still vectorizes the block; the tail runs scalar.
- * The body sees the index as `i`; do not nest two EW_FOR. */
+/* Kernel loops step over blocks of VC_EW_BLOCK elements, written as
+ *     n -= n % 8;
+ *     for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = f(x[j]);
+ * gcc's -O2 cost model vectorizes only loops that need no scalar epilogue; the inner
+ * loop's constant count needs none, and it becomes two 16-byte vectors of f32 per block
+ * (measurably faster than one). The callers finish the last partial block. */
+#define VC_EW_BLOCK 8
+
+/* Kept for rnn.c only (the kernels here write their loops out): a loop over [0, n) in
+ * blocks of 8 and a scalar tail, for the same cost-model reason. The body sees the index
+ * as `i`; do not nest two VC_EW_FOR. */
 #define VC_EW_FOR(i, n, ...)                                                           \
     do {                                                                               \
-        int64_t i##_0 = 0;                                                             \
-        for (; i##_0 + 8 <= (n); i##_0 += 8)                                           \
-            for (int j_ = 0; j_ < 8; j_++) {                                           \
-                int64_t i = i##_0 + j_;                                                \
+        int64_t vc_ew_blk_ = 0;                                                        \
+        for (; vc_ew_blk_ + 8 <= (n); vc_ew_blk_ += 8)                                 \
+            for (int vc_ew_j_ = 0; vc_ew_j_ < 8; vc_ew_j_++) {                         \
+                int64_t i = vc_ew_blk_ + vc_ew_j_;                                     \
                 __VA_ARGS__                                                            \
             }                                                                          \
-        for (int64_t i = i##_0; i < (n); i++) { __VA_ARGS__ }                          \
+        for (int64_t i = vc_ew_blk_; i < (n); i++) { __VA_ARGS__ }                     \
     } while (0)
 
 /* Bit of a dtype in an "accepted dtypes" mask. */
@@ -58,7 +66,8 @@ static inline int64_t vc_wrap64(uint64_t u)
  *                 destination's min / max (negative -> 0 for unsigned);
  *   int -> narrower int: wrap modulo 2^bits (as numpy's astype);
  *   anything -> bool: nonzero (NaN included) -> 1;
- *   f64 -> f16 and f32 -> f16: correctly rounded, overflow -> inf. */
+ *   f64 -> f16 and f32 -> f16: correctly rounded, overflow -> inf.
+ * src and dst must not overlap. */
 void vc_ew_convert(const void *src, voce_dtype st, void *dst, voce_dtype dt, int64_t n);
 
 /* ---- broadcasting ---- */
@@ -92,7 +101,37 @@ static inline void vc_bcast_next(vc_bcast *it)
     }
 }
 
-/* ---- typed kernels and the drivers that feed them ---- */
+/* ---- the ops and the drivers that feed their kernels ---- */
+
+/* Unary ops. Kernels exist for the compute dtypes that vc_ew_unary_types names. */
+typedef enum vc_ew_uop {
+    /* float and integer */
+    VC_EW_NEG, VC_EW_ABS, VC_EW_SIGN, VC_EW_RELU, VC_EW_CLIP,
+    /* float */
+    VC_EW_SQRT, VC_EW_EXP, VC_EW_LOG, VC_EW_RECIPROCAL, VC_EW_FLOOR, VC_EW_CEIL,
+    VC_EW_ROUND, VC_EW_SIN, VC_EW_COS, VC_EW_TANH, VC_EW_SIGMOID, VC_EW_ERF, VC_EW_GELU,
+    VC_EW_GELU_TANH, VC_EW_SOFTPLUS, VC_EW_SOFTSIGN, VC_EW_MISH, VC_EW_LEAKY_RELU,
+    VC_EW_ELU, VC_EW_SELU, VC_EW_HARD_SIGMOID, VC_EW_HARD_SWISH,
+    /* float -> bool */
+    VC_EW_ISNAN, VC_EW_ISINF,
+    /* bool */
+    VC_EW_NOT
+} vc_ew_uop;
+
+/* Binary ops. */
+typedef enum vc_ew_bop {
+    /* float and integer, result in the operands' dtype */
+    VC_EW_ADD, VC_EW_SUB, VC_EW_MUL, VC_EW_DIV, VC_EW_POW, VC_EW_FMOD, VC_EW_MIN,
+    VC_EW_MAX, VC_EW_PRELU,
+    /* float and integer, bool result */
+    VC_EW_EQUAL, VC_EW_LESS, VC_EW_GREATER, VC_EW_LESS_EQUAL, VC_EW_GREATER_EQUAL,
+    /* integer: Mod with fmod = 0, BitShift */
+    VC_EW_MOD, VC_EW_SHL, VC_EW_SHR,
+    /* bool */
+    VC_EW_AND, VC_EW_OR, VC_EW_XOR,
+    /* integer base (i64), float exponent (f64) */
+    VC_EW_POW_IF
+} vc_ew_bop;
 
 /* Parameters of unary kernels (alpha, beta, clip bounds, IsInf flags). */
 typedef struct vc_ew_params {
@@ -100,40 +139,37 @@ typedef struct vc_ew_params {
     int64_t ia, ib;
 } vc_ew_params;
 
-/* o[i] = f(x[i]) over n contiguous elements of the compute dtype. */
-typedef void (*vc_ew_unary_fn)(int64_t n, const void *x, void *o, const vc_ew_params *p);
-/* o[i] = f(a[i*sa], b[i*sb]) with sa, sb in {0, 1}. */
-typedef void (*vc_ew_binary_fn)(int64_t n, const void *a, int64_t sa, const void *b,
-                                int64_t sb, void *o);
-
-/* One kernel per compute dtype; NULL where the op does not take that class. */
-typedef struct vc_ew_unary_k {
-    vc_ew_unary_fn f32, f64, i64, b8;
-} vc_ew_unary_k;
-typedef struct vc_ew_binary_k {
-    vc_ew_binary_fn f32, f64, i64, b8;
-} vc_ew_binary_k;
+/* The compute dtypes an op has kernels for, as a VC_DT mask (elementwise_math.c). */
+unsigned vc_ew_unary_types(vc_ew_uop op);
+unsigned vc_ew_binary_types(vc_ew_bop op);
 
 /* Compute dtype of a storage dtype: f16 -> f32, integers -> i64, bool -> bool when the
  * op has a bool kernel (has_b8) else i64. */
 voce_dtype vc_ew_compute(voce_dtype storage, int has_b8);
 
 typedef struct vc_ew_unary_plan {
-    vc_ew_unary_fn fn;
+    vc_ew_uop op;
     voce_dtype tx, to;      /* storage dtypes */
-    voce_dtype cx, co;      /* compute dtypes */
+    voce_dtype cx, co;      /* compute dtypes; co is bool for IsNaN / IsInf, else cx */
     vc_ew_params prm;
 } vc_ew_unary_plan;
 
 typedef struct vc_ew_binary_plan {
-    vc_ew_binary_fn fn;
+    vc_ew_bop op;
     voce_dtype ta, tb, to;
-    voce_dtype ca, cb, co;
+    voce_dtype ca, cb, co;  /* co is bool for comparisons, else ca */
 } vc_ew_binary_plan;
 
-/* Pick the kernel of k for compute dtype c (NULL if none). */
-vc_ew_unary_fn vc_ew_unary_pick(const vc_ew_unary_k *k, voce_dtype c);
-vc_ew_binary_fn vc_ew_binary_pick(const vc_ew_binary_k *k, voce_dtype c);
+/* The typed kernels on n contiguous elements of the plan's compute dtypes; the inputs
+ * must not overlap o (elementwise_math.c). */
+void vc_ew_unary_k(const vc_ew_unary_plan *p, int64_t n, const void *x, void *o);
+void vc_ew_binary_k(const vc_ew_binary_plan *p, int64_t n, const void *a, const void *b,
+                    void *o);
+/* The same when exactly one operand is a broadcast scalar (a if sa == 0, else b), for
+ * f32 Add / Sub / Mul / Div, which keep the scalar in a register; returns 0 (nothing
+ * done) for the other ops and dtypes and for rows shorter than a block. */
+int vc_ew_scalar_k(const vc_ew_binary_plan *p, int64_t n, const void *a, int64_t sa,
+                   const void *b, void *o);
 
 /* out = f(x), same element count. */
 void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out);
@@ -147,19 +183,5 @@ void vc_ew_expand(const vc_tensor *in, vc_tensor *out);
 /* out = cond ? x : y with 3-way broadcasting; x, y and out share one dtype. */
 void vc_ew_where(const vc_tensor *cond, const vc_tensor *x, const vc_tensor *y,
                  vc_tensor *out);
-
-/* ---- kernel sets (elementwise_math.c) ---- */
-
-extern const vc_ew_unary_k vc_ewk_neg, vc_ewk_abs, vc_ewk_sign, vc_ewk_relu, vc_ewk_sqrt,
-    vc_ewk_exp, vc_ewk_log, vc_ewk_reciprocal, vc_ewk_floor, vc_ewk_ceil, vc_ewk_round,
-    vc_ewk_sin, vc_ewk_cos, vc_ewk_tanh, vc_ewk_sigmoid, vc_ewk_erf, vc_ewk_gelu,
-    vc_ewk_gelu_tanh, vc_ewk_softplus, vc_ewk_softsign, vc_ewk_mish, vc_ewk_leaky_relu,
-    vc_ewk_elu, vc_ewk_selu, vc_ewk_hard_sigmoid, vc_ewk_hard_swish, vc_ewk_isnan,
-    vc_ewk_isinf, vc_ewk_not, vc_ewk_clip;
-
-extern const vc_ew_binary_k vc_ewk_add, vc_ewk_sub, vc_ewk_mul, vc_ewk_div, vc_ewk_pow,
-    vc_ewk_pow_if, vc_ewk_mod, vc_ewk_fmod, vc_ewk_min, vc_ewk_max, vc_ewk_prelu,
-    vc_ewk_equal, vc_ewk_less, vc_ewk_greater, vc_ewk_less_equal, vc_ewk_greater_equal,
-    vc_ewk_and, vc_ewk_or, vc_ewk_xor, vc_ewk_shl, vc_ewk_shr;
 
 #endif

@@ -1,9 +1,14 @@
-/* Typed kernels of the elementwise reference ops: one function per op and compute dtype
- * (f32, f64, i64, bool), gathered into the vc_ewk_* sets that elementwise.c dispatches on.
+/* Typed kernels of the elementwise reference ops: per op family, one function per compute
+ * dtype (f32, f64, i64, bool) whose switch holds one plain loop per op.
  *
- * Float formulas are written once as FORMULA(T, F, x) where F(exp) names the libm
- * function of type T (expf / exp). Integer kernels compute in i64 with wrap-around
- * (through uint64, so overflow is never UB). Defined results where C or ONNX leave a gap:
+ * Each loop steps over blocks of 8 (VC_EW_BLOCK) with a constant-length inner loop,
+ * which gcc -O2 vectorizes fully (no scalar epilogue, which its cost model refuses) with
+ * two vectors per block; restrict on the parameters tells it the arrays do not overlap.
+ * vc_ew_unary_k / vc_ew_binary_k run the kernels on whole blocks, then finish a row by
+ * computing its last full block again (elementwise, so the overlap rewrites the same
+ * values) or, for a row shorter than a block, in zero-padded copies. Integer kernels
+ * compute in i64 with wrap-around (through uint64, so overflow is never UB). Defined
+ * results where C or ONNX leave a gap:
  *   integer x / 0 = 0, x % 0 = 0, INT_MIN / -1 = INT_MIN (wraps), INT_MIN % -1 = 0;
  *   integer pow with a negative exponent: 1 for base 1, +-1 for base -1, else 0
  *   (the truncated value of 1 / base^k, and 0 for base 0 rather than a division by 0);
@@ -16,242 +21,589 @@
 
 #include "elementwise_impl.h"
 
-#define F32(name) name##f
-#define F64(name) name
+_Static_assert(VC_EW_BLOCK == 8, "the kernels' loops step by 8");
 
-/* ---- unary ---- */
+#define FLOATS (VC_DT(VOCE_DTYPE_F32) | VC_DT(VOCE_DTYPE_F64))
+#define NUMBERS (FLOATS | VC_DT(VOCE_DTYPE_I64))
 
-/* Each kernel is a typed function with restrict parameters (gcc only vectorizes with
- * restrict on parameters, not on local pointers) behind a void * wrapper of the table's
- * signature. */
-#define UNARY_FN(name, T, TO, PT, PA, PB, BODY)                                        \
-    static inline void name##_t(int64_t n, const T *restrict xs, TO *restrict o,       \
-                                const vc_ew_params *p)                                 \
-    {                                                                                  \
-        const PT pa = (PT)p->PA, pb = (PT)p->PB;                                       \
-        (void)pa;                                                                      \
-        (void)pb;                                                                      \
-        VC_EW_FOR(i, n, T x = xs[i]; o[i] = (TO)(BODY););                              \
-    }                                                                                  \
-    static void name(int64_t n, const void *xv, void *ov, const vc_ew_params *p)       \
-    {                                                                                  \
-        name##_t(n, xv, ov, p);                                                        \
+unsigned vc_ew_unary_types(vc_ew_uop op)
+{
+    switch (op) {
+    case VC_EW_NEG: case VC_EW_ABS: case VC_EW_SIGN: case VC_EW_RELU: case VC_EW_CLIP:
+        return NUMBERS;
+    case VC_EW_NOT: return VC_DT_BOOL;
+    default: return FLOATS;
     }
+}
 
-/* Float unary op: pa, pb are the op's parameters converted once to T. */
-#define UNARY_FLOAT_FN(name, T, F, FORMULA) UNARY_FN(name, T, T, T, a, b, FORMULA(T, F, x))
+unsigned vc_ew_binary_types(vc_ew_bop op)
+{
+    switch (op) {
+    case VC_EW_MOD: case VC_EW_SHL: case VC_EW_SHR: case VC_EW_POW_IF:
+        return VC_DT(VOCE_DTYPE_I64);
+    case VC_EW_AND: case VC_EW_OR: case VC_EW_XOR: return VC_DT_BOOL;
+    default: return NUMBERS;
+    }
+}
 
-#define UNARY_FLOAT(lname, FORMULA)                                                    \
-    UNARY_FLOAT_FN(lname##_f32, float, F32, FORMULA)                                   \
-    UNARY_FLOAT_FN(lname##_f64, double, F64, FORMULA)                                  \
-    const vc_ew_unary_k vc_ewk_##lname = {lname##_f32, lname##_f64, NULL, NULL};
-
-/* Float and integer versions of one formula (integers through INT_FORMULA on i64). */
-#define UNARY_FLOAT_INT(lname, FORMULA, INT_FORMULA)                                   \
-    UNARY_FLOAT_FN(lname##_f32, float, F32, FORMULA)                                   \
-    UNARY_FLOAT_FN(lname##_f64, double, F64, FORMULA)                                  \
-    UNARY_FN(lname##_i64, int64_t, int64_t, int64_t, ia, ib, INT_FORMULA(x))            \
-    const vc_ew_unary_k vc_ewk_##lname = {lname##_f32, lname##_f64, lname##_i64, NULL};
-
-#define NEG(T, F, x) (-(x))
-#define NEG_I(x) vc_wrap64(0 - (uint64_t)(x))
-UNARY_FLOAT_INT(neg, NEG, NEG_I)
-
-#define ABS(T, F, x) F(fabs)(x)
-#define ABS_I(x) ((x) < 0 ? NEG_I(x) : (x))
-UNARY_FLOAT_INT(abs, ABS, ABS_I)
-
-/* NaN stays NaN: both comparisons are false and x itself is returned. */
-#define SIGN(T, F, x) ((x) > 0 ? (T)1 : (x) < 0 ? (T)-1 : (x))
-#define SIGN_I(x) ((int64_t)((x) > 0) - (int64_t)((x) < 0))
-UNARY_FLOAT_INT(sign, SIGN, SIGN_I)
-
-/* x < 0 ? 0 : x lets NaN through, as numpy's maximum(x, 0) does. */
-#define RELU(T, F, x) ((x) < 0 ? (T)0 : (x))
-#define RELU_I(x) ((x) < 0 ? 0 : (x))
-UNARY_FLOAT_INT(relu, RELU, RELU_I)
-
-/* Clip: pa = min, pb = max; a NaN input stays NaN; min > max gives max (as numpy). */
-#define CLIP(T, F, x) ((x) < pa ? ((pa) > pb ? pb : pa) : (x) > pb ? pb : (x))
-#define CLIP_I(x) ((x) < pa ? (pa > pb ? pb : pa) : (x) > pb ? pb : (x))
-UNARY_FLOAT_INT(clip, CLIP, CLIP_I)
-
-#define SQRT(T, F, x) F(sqrt)(x)
-UNARY_FLOAT(sqrt, SQRT)
-#define EXP(T, F, x) F(exp)(x)
-UNARY_FLOAT(exp, EXP)
-#define LOG(T, F, x) F(log)(x)
-UNARY_FLOAT(log, LOG)
-#define RECIP(T, F, x) ((T)1 / (x))
-UNARY_FLOAT(reciprocal, RECIP)
-#define FLOOR(T, F, x) F(floor)(x)
-UNARY_FLOAT(floor, FLOOR)
-#define CEIL(T, F, x) F(ceil)(x)
-UNARY_FLOAT(ceil, CEIL)
-#define ROUND(T, F, x) F(rint)(x)
-UNARY_FLOAT(round, ROUND)
-#define SIN(T, F, x) F(sin)(x)
-UNARY_FLOAT(sin, SIN)
-#define COS(T, F, x) F(cos)(x)
-UNARY_FLOAT(cos, COS)
-#define TANH(T, F, x) F(tanh)(x)
-UNARY_FLOAT(tanh, TANH)
+/* ---- scalar helpers ---- */
 
 /* Never exp of a large positive argument, so no inf / inf. */
-static inline float sigmoid_f(float x)
+static inline float sigmoid_f32(float x)
 {
     if (x >= 0) return 1.0f / (1.0f + expf(-x));
     float e = expf(x);
     return e / (1.0f + e);
 }
-static inline double sigmoid_(double x)
+
+static inline double sigmoid_f64(double x)
 {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
     double e = exp(x);
     return e / (1.0 + e);
 }
-#define SIGMOID(T, F, x) F(sigmoid_)(x)
-UNARY_FLOAT(sigmoid, SIGMOID)
-
-#define ERF(T, F, x) F(erf)(x)
-UNARY_FLOAT(erf, ERF)
-
-#define GELU(T, F, x) ((T)0.5 * (x) * ((T)1 + F(erf)((x) * (T)0.70710678118654752440)))
-UNARY_FLOAT(gelu, GELU)
-#define GELU_TANH(T, F, x)                                                             \
-    ((T)0.5 * (x) *                                                                    \
-     ((T)1 + F(tanh)((T)0.79788456080286535588 * ((x) + (T)0.044715 * (x) * (x) * (x)))))
-UNARY_FLOAT(gelu_tanh, GELU_TANH)
 
 /* log(1 + e^x) without overflow: for x > 0 it is x + log1p(e^-x). */
-static inline float softplus_f(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
-static inline double softplus_(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
-#define SOFTPLUS(T, F, x) F(softplus_)(x)
-UNARY_FLOAT(softplus, SOFTPLUS)
+static inline float softplus_f32(float x)
+{
+    return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x));
+}
 
-#define SOFTSIGN(T, F, x) ((x) / ((T)1 + F(fabs)(x)))
-UNARY_FLOAT(softsign, SOFTSIGN)
+static inline double softplus_f64(double x)
+{
+    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
 
-#define MISH(T, F, x) ((x) * F(tanh)(F(softplus_)(x)))
-UNARY_FLOAT(mish, MISH)
+static inline float gelu_f32(float x)
+{
+    return 0.5f * x * (1.0f + erff(x * 0.70710678118654752440f));
+}
 
-#define LEAKY(T, F, x) ((x) < 0 ? pa * (x) : (x))
-UNARY_FLOAT(leaky_relu, LEAKY)
+static inline double gelu_f64(double x)
+{
+    return 0.5 * x * (1.0 + erf(x * 0.70710678118654752440));
+}
 
-#define ELU(T, F, x) ((x) < 0 ? pa * F(expm1)(x) : (x))
-UNARY_FLOAT(elu, ELU)
+static inline float gelu_tanh_f32(float x)
+{
+    return 0.5f * x * (1.0f + tanhf(0.79788456080286535588f * (x + 0.044715f * x * x * x)));
+}
 
-/* pa = alpha, pb = gamma */
-#define SELU(T, F, x) ((x) <= 0 ? pb * pa * F(expm1)(x) : pb * (x))
-UNARY_FLOAT(selu, SELU)
+static inline double gelu_tanh_f64(double x)
+{
+    return 0.5 * x * (1.0 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
+}
 
-/* pa = alpha, pb = beta; NaN passes through the clamp. */
-#define CLAMP01(T, v) ((v) < 0 ? (T)0 : (v) > 1 ? (T)1 : (v))
-#define HARD_SIGMOID(T, F, x) CLAMP01(T, pa * (x) + pb)
-UNARY_FLOAT(hard_sigmoid, HARD_SIGMOID)
-#define HARD_SWISH(T, F, x) ((x) * CLAMP01(T, (x) * (T)(1.0 / 6.0) + (T)0.5))
-UNARY_FLOAT(hard_swish, HARD_SWISH)
+/* NaN passes through the clamp (both comparisons are false). */
+static inline float clamp01_f32(float v) { return v < 0 ? 0.0f : v > 1 ? 1.0f : v; }
+static inline double clamp01_f64(double v) { return v < 0 ? 0.0 : v > 1 ? 1.0 : v; }
 
-/* Float -> bool predicates. */
-#define PREDICATE_FN(name, T, F, FORMULA)                                              \
-    UNARY_FN(name, T, uint8_t, int64_t, ia, ib, FORMULA(T, F, x))
-#define PREDICATE(lname, FORMULA)                                                      \
-    PREDICATE_FN(lname##_f32, float, F32, FORMULA)                                     \
-    PREDICATE_FN(lname##_f64, double, F64, FORMULA)                                    \
-    const vc_ew_unary_k vc_ewk_##lname = {lname##_f32, lname##_f64, NULL, NULL};
+static inline int64_t neg_i64(int64_t x) { return vc_wrap64(0 - (uint64_t)x); }
 
-#define ISNAN(T, F, x) ((x) != (x))
-PREDICATE(isnan, ISNAN)
-/* pa = detect_negative, pb = detect_positive */
-#define ISINF(T, F, x) ((pa && (x) == -(T)INFINITY) || (pb && (x) == (T)INFINITY))
-PREDICATE(isinf, ISINF)
+/* ---- unary ---- */
 
-UNARY_FN(not_b8, uint8_t, uint8_t, int64_t, ia, ib, !x)
-const vc_ew_unary_k vc_ewk_not = {NULL, NULL, NULL, not_b8};
+/* Notes that hold for both float widths: Sign and Relu let NaN through (x itself is
+ * returned when every comparison is false, as numpy's sign and maximum(x, 0)); Clip
+ * (a = min, b = max) keeps NaN and gives max when min > max (as numpy); Selu has
+ * a = alpha, b = gamma; HardSigmoid a = alpha, b = beta. */
+static void unary_f32(vc_ew_uop op, int64_t n, const float *restrict x, float *restrict o,
+                      const vc_ew_params *p)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    const float a = (float)p->a, b = (float)p->b, lo = a > b ? b : a;
+    switch (op) {
+    case VC_EW_NEG:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = -x[j];
+        break;
+    case VC_EW_ABS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = fabsf(x[j]);
+        break;
+    case VC_EW_SIGN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] > 0 ? 1.0f : x[j] < 0 ? -1.0f : x[j];
+        break;
+    case VC_EW_RELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] < 0 ? 0.0f : x[j];
+        break;
+    case VC_EW_CLIP:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] < a ? lo : x[j] > b ? b : x[j];
+        break;
+    case VC_EW_SQRT:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sqrtf(x[j]);
+        break;
+    case VC_EW_EXP:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = expf(x[j]);
+        break;
+    case VC_EW_LOG:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = logf(x[j]);
+        break;
+    case VC_EW_RECIPROCAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = 1.0f / x[j];
+        break;
+    case VC_EW_FLOOR:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = floorf(x[j]);
+        break;
+    case VC_EW_CEIL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = ceilf(x[j]);
+        break;
+    case VC_EW_ROUND:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = rintf(x[j]);
+        break;
+    case VC_EW_SIN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sinf(x[j]);
+        break;
+    case VC_EW_COS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = cosf(x[j]);
+        break;
+    case VC_EW_TANH:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = tanhf(x[j]);
+        break;
+    case VC_EW_SIGMOID:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sigmoid_f32(x[j]);
+        break;
+    case VC_EW_ERF:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = erff(x[j]);
+        break;
+    case VC_EW_GELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = gelu_f32(x[j]);
+        break;
+    case VC_EW_GELU_TANH:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = gelu_tanh_f32(x[j]);
+        break;
+    case VC_EW_SOFTPLUS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = softplus_f32(x[j]);
+        break;
+    case VC_EW_SOFTSIGN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] / (1.0f + fabsf(x[j]));
+        break;
+    case VC_EW_MISH:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] * tanhf(softplus_f32(x[j]));
+        break;
+    case VC_EW_LEAKY_RELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] < 0 ? a * x[j] : x[j];
+        break;
+    case VC_EW_ELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] < 0 ? a * expm1f(x[j]) : x[j];
+        break;
+    case VC_EW_SELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] <= 0 ? b * a * expm1f(x[j]) : b * x[j];
+        break;
+    case VC_EW_HARD_SIGMOID:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = clamp01_f32(a * x[j] + b);
+        break;
+    case VC_EW_HARD_SWISH:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] * clamp01_f32(x[j] * (float)(1.0 / 6.0) + 0.5f);
+        break;
+    default: break;
+    }
+}
+
+static void unary_f64(vc_ew_uop op, int64_t n, const double *restrict x, double *restrict o,
+                      const vc_ew_params *p)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    const double a = p->a, b = p->b, lo = a > b ? b : a;
+    switch (op) {
+    case VC_EW_NEG:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = -x[j];
+        break;
+    case VC_EW_ABS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = fabs(x[j]);
+        break;
+    case VC_EW_SIGN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] > 0 ? 1.0 : x[j] < 0 ? -1.0 : x[j];
+        break;
+    case VC_EW_RELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] < 0 ? 0.0 : x[j];
+        break;
+    case VC_EW_CLIP:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] < a ? lo : x[j] > b ? b : x[j];
+        break;
+    case VC_EW_SQRT:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sqrt(x[j]);
+        break;
+    case VC_EW_EXP:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = exp(x[j]);
+        break;
+    case VC_EW_LOG:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = log(x[j]);
+        break;
+    case VC_EW_RECIPROCAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = 1.0 / x[j];
+        break;
+    case VC_EW_FLOOR:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = floor(x[j]);
+        break;
+    case VC_EW_CEIL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = ceil(x[j]);
+        break;
+    case VC_EW_ROUND:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = rint(x[j]);
+        break;
+    case VC_EW_SIN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sin(x[j]);
+        break;
+    case VC_EW_COS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = cos(x[j]);
+        break;
+    case VC_EW_TANH:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = tanh(x[j]);
+        break;
+    case VC_EW_SIGMOID:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sigmoid_f64(x[j]);
+        break;
+    case VC_EW_ERF:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = erf(x[j]);
+        break;
+    case VC_EW_GELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = gelu_f64(x[j]);
+        break;
+    case VC_EW_GELU_TANH:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = gelu_tanh_f64(x[j]);
+        break;
+    case VC_EW_SOFTPLUS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = softplus_f64(x[j]);
+        break;
+    case VC_EW_SOFTSIGN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] / (1.0 + fabs(x[j]));
+        break;
+    case VC_EW_MISH:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] * tanh(softplus_f64(x[j]));
+        break;
+    case VC_EW_LEAKY_RELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] < 0 ? a * x[j] : x[j];
+        break;
+    case VC_EW_ELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] < 0 ? a * expm1(x[j]) : x[j];
+        break;
+    case VC_EW_SELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] <= 0 ? b * a * expm1(x[j]) : b * x[j];
+        break;
+    case VC_EW_HARD_SIGMOID:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = clamp01_f64(a * x[j] + b);
+        break;
+    case VC_EW_HARD_SWISH:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] * clamp01_f64(x[j] * (1.0 / 6.0) + 0.5);
+        break;
+    default: break;
+    }
+}
+
+/* IsNaN, and IsInf with ia = detect_negative, ib = detect_positive. */
+static void test_f32(vc_ew_uop op, int64_t n, const float *restrict x, uint8_t *restrict o,
+                     const vc_ew_params *p)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    const int64_t neg = p->ia, pos = p->ib;
+    if (op == VC_EW_ISNAN) {
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] != x[j];
+    } else {
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = (neg && x[j] == -INFINITY) || (pos && x[j] == INFINITY);
+    }
+}
+
+static void test_f64(vc_ew_uop op, int64_t n, const double *restrict x, uint8_t *restrict o,
+                     const vc_ew_params *p)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    const int64_t neg = p->ia, pos = p->ib;
+    if (op == VC_EW_ISNAN) {
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] != x[j];
+    } else {
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = (neg && x[j] == -(double)INFINITY) || (pos && x[j] == (double)INFINITY);
+    }
+}
+
+/* Clip: ia = min, ib = max. */
+static void unary_i64(vc_ew_uop op, int64_t n, const int64_t *restrict x, int64_t *restrict o,
+                      const vc_ew_params *p)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    const int64_t a = p->ia, b = p->ib, lo = a > b ? b : a;
+    switch (op) {
+    case VC_EW_NEG:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = neg_i64(x[j]);
+        break;
+    case VC_EW_ABS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] < 0 ? neg_i64(x[j]) : x[j];
+        break;
+    case VC_EW_SIGN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = (int64_t)(x[j] > 0) - (int64_t)(x[j] < 0);
+        break;
+    case VC_EW_RELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] < 0 ? 0 : x[j];
+        break;
+    case VC_EW_CLIP:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = x[j] < a ? lo : x[j] > b ? b : x[j];
+        break;
+    default: break;
+    }
+}
+
+static void unary_b8(vc_ew_uop op, int64_t n, const uint8_t *restrict x, uint8_t *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    if (op == VC_EW_NOT)
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = !x[j];
+}
+
+/* The kernel for the plan's compute dtypes, on the whole blocks of n. */
+static void unary_blocks(const vc_ew_unary_plan *p, int64_t n, const void *x, void *o)
+{
+    int test = p->co == VOCE_DTYPE_BOOL && p->cx != VOCE_DTYPE_BOOL;
+    switch (p->cx) {
+    case VOCE_DTYPE_F32:
+        if (test) test_f32(p->op, n, x, o, &p->prm);
+        else unary_f32(p->op, n, x, o, &p->prm);
+        break;
+    case VOCE_DTYPE_F64:
+        if (test) test_f64(p->op, n, x, o, &p->prm);
+        else unary_f64(p->op, n, x, o, &p->prm);
+        break;
+    case VOCE_DTYPE_I64: unary_i64(p->op, n, x, o, &p->prm); break;
+    case VOCE_DTYPE_BOOL: unary_b8(p->op, n, x, o); break;
+    default: break;
+    }
+}
+
+/* One block of any compute dtype, aligned for double / int64. */
+typedef union block_buf {
+    double d[VC_EW_BLOCK];
+    int64_t i[VC_EW_BLOCK];
+} block_buf;
+
+void vc_ew_unary_k(const vc_ew_unary_plan *p, int64_t n, const void *x, void *o)
+{
+    unary_blocks(p, n, x, o);
+    if (n % VC_EW_BLOCK == 0) return;
+    size_t sx = voce_dtype_size(p->cx), so = voce_dtype_size(p->co);
+    if (n > VC_EW_BLOCK) {
+        size_t last = (size_t)(n - VC_EW_BLOCK);
+        unary_blocks(p, VC_EW_BLOCK, (const char *)x + last * sx, (char *)o + last * so);
+        return;
+    }
+    block_buf bx, bo;
+    memset(&bx, 0, sizeof bx); /* every kernel is defined on 0 */
+    memcpy(bx.d, x, (size_t)n * sx);
+    unary_blocks(p, VC_EW_BLOCK, bx.d, bo.d);
+    memcpy(o, bo.d, (size_t)n * so);
+}
 
 /* ---- binary ---- */
 
-/* One loop per stride pattern so that each is a plain vectorizable loop. */
-#define BINARY_FN(name, T, TO, FORMULA)                                                \
-    static inline void name##_t(int64_t n, const T *restrict as, int64_t sa,           \
-                                const T *restrict bs, int64_t sb, TO *restrict o)      \
-    {                                                                                  \
-        if (sa && sb) {                                                                \
-            VC_EW_FOR(i, n, T x = as[i]; T y = bs[i]; o[i] = (TO)(FORMULA););           \
-        } else if (sa) {                                                               \
-            const T y = bs[0];                                                         \
-            VC_EW_FOR(i, n, T x = as[i]; o[i] = (TO)(FORMULA););                        \
-        } else if (sb) {                                                               \
-            const T x = as[0];                                                         \
-            VC_EW_FOR(i, n, T y = bs[i]; o[i] = (TO)(FORMULA););                        \
-        } else {                                                                       \
-            const T x = as[0], y = bs[0];                                              \
-            const TO v = (TO)(FORMULA);                                                \
-            VC_EW_FOR(i, n, o[i] = v;);                                                \
-        }                                                                              \
-    }                                                                                  \
-    static void name(int64_t n, const void *av, int64_t sa, const void *bv, int64_t sb, \
-                     void *ov)                                                         \
-    {                                                                                  \
-        name##_t(n, av, sa, bv, sb, ov);                                               \
+/* Squaring is the common Pow (x^2 in norms); x * x is what pow rounds to anyway. Min and
+ * Max let a NaN in either operand win. */
+static void binary_f32(vc_ew_bop op, int64_t n, const float *restrict a, const float *restrict b,
+                       float *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_ADD:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] + b[j];
+        break;
+    case VC_EW_SUB:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] - b[j];
+        break;
+    case VC_EW_MUL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] * b[j];
+        break;
+    case VC_EW_DIV:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] / b[j];
+        break;
+    case VC_EW_POW:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = b[j] == 2 ? a[j] * a[j] : powf(a[j], b[j]);
+        break;
+    case VC_EW_FMOD:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = fmodf(a[j], b[j]);
+        break;
+    case VC_EW_MIN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] < b[j] || a[j] != a[j] ? a[j] : b[j];
+        break;
+    case VC_EW_MAX:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] > b[j] || a[j] != a[j] ? a[j] : b[j];
+        break;
+    case VC_EW_PRELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] < 0 ? a[j] * b[j] : a[j];
+        break;
+    default: break;
     }
+}
 
-/* FLOAT_FORMULA(F) gets the libm prefix macro; INT_FORMULA works on int64_t x, y. */
-#define BINARY_ALL(lname, TO_F32, TO_F64, TO_I64, FLOAT_FORMULA, INT_FORMULA)          \
-    BINARY_FN(lname##_f32, float, TO_F32, FLOAT_FORMULA(F32))                          \
-    BINARY_FN(lname##_f64, double, TO_F64, FLOAT_FORMULA(F64))                         \
-    BINARY_FN(lname##_i64, int64_t, TO_I64, INT_FORMULA)                               \
-    const vc_ew_binary_k vc_ewk_##lname = {lname##_f32, lname##_f64, lname##_i64, NULL};
+static void binary_f64(vc_ew_bop op, int64_t n, const double *restrict a,
+                       const double *restrict b, double *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_ADD:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] + b[j];
+        break;
+    case VC_EW_SUB:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] - b[j];
+        break;
+    case VC_EW_MUL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] * b[j];
+        break;
+    case VC_EW_DIV:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] / b[j];
+        break;
+    case VC_EW_POW:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = b[j] == 2 ? a[j] * a[j] : pow(a[j], b[j]);
+        break;
+    case VC_EW_FMOD:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = fmod(a[j], b[j]);
+        break;
+    case VC_EW_MIN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] < b[j] || a[j] != a[j] ? a[j] : b[j];
+        break;
+    case VC_EW_MAX:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] > b[j] || a[j] != a[j] ? a[j] : b[j];
+        break;
+    case VC_EW_PRELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] < 0 ? a[j] * b[j] : a[j];
+        break;
+    default: break;
+    }
+}
 
-#define ARITH(lname, FLOAT_FORMULA, INT_FORMULA)                                       \
-    BINARY_ALL(lname, float, double, int64_t, FLOAT_FORMULA, INT_FORMULA)
-#define COMPARE(lname, FORMULA)                                                        \
-    BINARY_ALL(lname, uint8_t, uint8_t, uint8_t, FORMULA##_F, FORMULA##_I)
+static void compare_f32(vc_ew_bop op, int64_t n, const float *restrict a,
+                        const float *restrict b, uint8_t *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] == b[j];
+        break;
+    case VC_EW_LESS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] < b[j];
+        break;
+    case VC_EW_GREATER:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] > b[j];
+        break;
+    case VC_EW_LESS_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] <= b[j];
+        break;
+    case VC_EW_GREATER_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] >= b[j];
+        break;
+    default: break;
+    }
+}
 
-#define ADD_F(F) x + y
-ARITH(add, ADD_F, vc_wrap64((uint64_t)x + (uint64_t)y))
-#define SUB_F(F) x - y
-ARITH(sub, SUB_F, vc_wrap64((uint64_t)x - (uint64_t)y))
-#define MUL_F(F) x * y
-ARITH(mul, MUL_F, vc_wrap64((uint64_t)x * (uint64_t)y))
+static void compare_f64(vc_ew_bop op, int64_t n, const double *restrict a,
+                        const double *restrict b, uint8_t *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] == b[j];
+        break;
+    case VC_EW_LESS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] < b[j];
+        break;
+    case VC_EW_GREATER:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] > b[j];
+        break;
+    case VC_EW_LESS_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] <= b[j];
+        break;
+    case VC_EW_GREATER_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] >= b[j];
+        break;
+    default: break;
+    }
+}
 
-static inline int64_t i64_div(int64_t x, int64_t y)
+static void compare_i64(vc_ew_bop op, int64_t n, const int64_t *restrict a,
+                        const int64_t *restrict b, uint8_t *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] == b[j];
+        break;
+    case VC_EW_LESS:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] < b[j];
+        break;
+    case VC_EW_GREATER:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] > b[j];
+        break;
+    case VC_EW_LESS_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] <= b[j];
+        break;
+    case VC_EW_GREATER_EQUAL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] >= b[j];
+        break;
+    default: break;
+    }
+}
+
+static inline int64_t add_i64(int64_t x, int64_t y) { return vc_wrap64((uint64_t)x + (uint64_t)y); }
+static inline int64_t sub_i64(int64_t x, int64_t y) { return vc_wrap64((uint64_t)x - (uint64_t)y); }
+static inline int64_t mul_i64(int64_t x, int64_t y) { return vc_wrap64((uint64_t)x * (uint64_t)y); }
+
+static inline int64_t div_i64(int64_t x, int64_t y)
 {
     if (y == 0) return 0;
-    if (y == -1) return vc_wrap64(0 - (uint64_t)x);
+    if (y == -1) return neg_i64(x);
     return x / y;
 }
-#define DIV_F(F) x / y
-ARITH(div, DIV_F, i64_div(x, y))
 
 /* Integer mod with the sign of the divisor (ONNX fmod = 0, Python's %). */
-static inline int64_t i64_mod(int64_t x, int64_t y)
+static inline int64_t mod_i64(int64_t x, int64_t y)
 {
     if (y == 0 || y == -1) return 0;
     int64_t r = x % y;
     return r != 0 && ((r < 0) != (y < 0)) ? r + y : r;
 }
-static inline int64_t i64_fmod(int64_t x, int64_t y)
+
+static inline int64_t fmod_i64(int64_t x, int64_t y)
 {
     return y == 0 || y == -1 ? 0 : x % y;
 }
-/* Floats only take fmod = 1 (ONNX); infer refuses the other. */
-BINARY_FN(mod_i64_, int64_t, int64_t, i64_mod(x, y))
-const vc_ew_binary_k vc_ewk_mod = {NULL, NULL, mod_i64_, NULL};
-#define FMOD_F(F) F(fmod)(x, y)
-ARITH(fmod, FMOD_F, i64_fmod(x, y))
-
-/* NaN-propagating (a NaN in either operand wins). */
-#define MIN_F(F) (x < y || x != x ? x : y)
-ARITH(min, MIN_F, x < y ? x : y)
-#define MAX_F(F) (x > y || x != x ? x : y)
-ARITH(max, MAX_F, x > y ? x : y)
-
-#define PRELU_F(F) (x < 0 ? x * y : x)
-ARITH(prelu, PRELU_F, x < 0 ? vc_wrap64((uint64_t)x * (uint64_t)y) : x)
 
 /* Exponentiation by squaring in uint64: wraps like repeated multiplication. */
-static inline int64_t i64_pow(int64_t x, int64_t y)
+static inline int64_t pow_i64(int64_t x, int64_t y)
 {
     if (y < 0) {
         if (x == 1) return 1;
@@ -265,56 +617,188 @@ static inline int64_t i64_pow(int64_t x, int64_t y)
     }
     return vc_wrap64(r);
 }
-/* Squaring is the common case (x^2 in norms); x * x is what pow rounds to anyway. */
-#define POW_F(F) (y == 2 ? x * x : F(pow)(x, y))
-ARITH(pow, POW_F, i64_pow(x, y))
 
-/* Integer base, float exponent: a = i64, b = f64; the result is truncated toward zero
- * and saturated like Cast. */
-static inline int64_t pow_if(int64_t x, double y)
+/* BitShift works on unsigned values held in i64 (u8..u32, so never negative). */
+static inline int64_t shl_i64(int64_t x, int64_t y)
 {
-    double r = pow((double)x, y);
-    if (r != r) return 0;
-    if (r >= 9223372036854775808.0) return INT64_MAX;
-    if (r <= -9223372036854775808.0) return INT64_MIN;
-    return (int64_t)r;
+    return y < 0 || y >= 64 ? 0 : vc_wrap64((uint64_t)x << (uint64_t)y);
 }
-static void pow_if_i64(int64_t n, const void *av, int64_t sa, const void *bv, int64_t sb,
-                       void *ov)
+
+static inline int64_t shr_i64(int64_t x, int64_t y) { return y < 0 || y >= 64 ? 0 : x >> y; }
+
+static void binary_i64(vc_ew_bop op, int64_t n, const int64_t *restrict a,
+                       const int64_t *restrict b, int64_t *restrict o)
 {
-    const int64_t *a = av;
-    const double *b = bv;
-    int64_t *o = ov;
-    for (int64_t i = 0; i < n; i++) o[i] = pow_if(a[i * sa], b[i * sb]);
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_ADD:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = add_i64(a[j], b[j]);
+        break;
+    case VC_EW_SUB:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sub_i64(a[j], b[j]);
+        break;
+    case VC_EW_MUL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = mul_i64(a[j], b[j]);
+        break;
+    case VC_EW_DIV:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = div_i64(a[j], b[j]);
+        break;
+    case VC_EW_POW:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = pow_i64(a[j], b[j]);
+        break;
+    case VC_EW_FMOD:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = fmod_i64(a[j], b[j]);
+        break;
+    case VC_EW_MOD:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = mod_i64(a[j], b[j]);
+        break;
+    case VC_EW_MIN:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] < b[j] ? a[j] : b[j];
+        break;
+    case VC_EW_MAX:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] > b[j] ? a[j] : b[j];
+        break;
+    case VC_EW_PRELU:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++)
+            o[j] = a[j] < 0 ? mul_i64(a[j], b[j]) : a[j];
+        break;
+    case VC_EW_SHL:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = shl_i64(a[j], b[j]);
+        break;
+    case VC_EW_SHR:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = shr_i64(a[j], b[j]);
+        break;
+    default: break;
+    }
 }
-const vc_ew_binary_k vc_ewk_pow_if = {NULL, NULL, pow_if_i64, NULL};
 
-#define EQ_F(F) x == y
-#define EQ_I x == y
-COMPARE(equal, EQ)
-#define LT_F(F) x < y
-#define LT_I x < y
-COMPARE(less, LT)
-#define GT_F(F) x > y
-#define GT_I x > y
-COMPARE(greater, GT)
-#define LE_F(F) x <= y
-#define LE_I x <= y
-COMPARE(less_equal, LE)
-#define GE_F(F) x >= y
-#define GE_I x >= y
-COMPARE(greater_equal, GE)
+/* Integer base, float exponent: the result is truncated toward zero and saturated like
+ * Cast. */
+static void pow_if(int64_t n, const int64_t *restrict a, const double *restrict b,
+                   int64_t *restrict o)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double r = pow((double)a[i], b[i]);
+        if (r != r) o[i] = 0;
+        else if (r >= 9223372036854775808.0) o[i] = INT64_MAX;
+        else if (r <= -9223372036854775808.0) o[i] = INT64_MIN;
+        else o[i] = (int64_t)r;
+    }
+}
 
-#define LOGIC(lname, FORMULA)                                                          \
-    BINARY_FN(lname##_b8, uint8_t, uint8_t, FORMULA)                                   \
-    const vc_ew_binary_k vc_ewk_##lname = {NULL, NULL, NULL, lname##_b8};
-LOGIC(and, x & y)
-LOGIC(or, x | y)
-LOGIC(xor, x ^ y)
+static void binary_b8(vc_ew_bop op, int64_t n, const uint8_t *restrict a,
+                      const uint8_t *restrict b, uint8_t *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_AND:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] & b[j];
+        break;
+    case VC_EW_OR:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] | b[j];
+        break;
+    case VC_EW_XOR:
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = a[j] ^ b[j];
+        break;
+    default: break;
+    }
+}
 
-/* BitShift on unsigned values held in i64 (u8..u32, so never negative). */
-BINARY_FN(shl_i64, int64_t, int64_t,
-          y < 0 || y >= 64 ? 0 : vc_wrap64((uint64_t)x << (uint64_t)y))
-BINARY_FN(shr_i64, int64_t, int64_t, y < 0 || y >= 64 ? 0 : x >> y)
-const vc_ew_binary_k vc_ewk_shl = {NULL, NULL, shl_i64, NULL};
-const vc_ew_binary_k vc_ewk_shr = {NULL, NULL, shr_i64, NULL};
+/* f32 Add, Sub, Mul, Div of x and a broadcast scalar s kept in a register: o = x op s. */
+static void scalar_f32(vc_ew_bop op, int64_t n, const float *restrict x, float s,
+                       float *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_ADD: for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] + s; break;
+    case VC_EW_SUB: for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] - s; break;
+    case VC_EW_MUL: for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] * s; break;
+    case VC_EW_DIV: for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = x[j] / s; break;
+    default: break;
+    }
+}
+
+/* The same with the scalar on the left: o = s op x. */
+static void scalar_first_f32(vc_ew_bop op, int64_t n, float s, const float *restrict x,
+                             float *restrict o)
+{
+    int64_t i, j;
+    n -= n % 8; /* whole blocks; the caller finishes the row */
+    switch (op) {
+    case VC_EW_ADD: for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = s + x[j]; break;
+    case VC_EW_SUB: for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = s - x[j]; break;
+    case VC_EW_MUL: for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = s * x[j]; break;
+    case VC_EW_DIV: for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = s / x[j]; break;
+    default: break;
+    }
+}
+
+/* The kernel for the plan's compute dtypes, on the whole blocks of n. */
+static void binary_blocks(const vc_ew_binary_plan *p, int64_t n, const void *a, const void *b,
+                          void *o)
+{
+    int cmp = p->co == VOCE_DTYPE_BOOL && p->ca != VOCE_DTYPE_BOOL;
+    switch (p->ca) {
+    case VOCE_DTYPE_F32:
+        if (cmp) compare_f32(p->op, n, a, b, o);
+        else binary_f32(p->op, n, a, b, o);
+        break;
+    case VOCE_DTYPE_F64:
+        if (cmp) compare_f64(p->op, n, a, b, o);
+        else binary_f64(p->op, n, a, b, o);
+        break;
+    case VOCE_DTYPE_I64:
+        if (p->op == VC_EW_POW_IF) pow_if(n, a, b, o);
+        else if (cmp) compare_i64(p->op, n, a, b, o);
+        else binary_i64(p->op, n, a, b, o);
+        break;
+    case VOCE_DTYPE_BOOL: binary_b8(p->op, n, a, b, o); break;
+    default: break;
+    }
+}
+
+void vc_ew_binary_k(const vc_ew_binary_plan *p, int64_t n, const void *a, const void *b,
+                    void *o)
+{
+    binary_blocks(p, n, a, b, o);
+    if (n % VC_EW_BLOCK == 0) return;
+    size_t sa = voce_dtype_size(p->ca), sb = voce_dtype_size(p->cb);
+    size_t so = voce_dtype_size(p->co);
+    if (n > VC_EW_BLOCK) {
+        size_t last = (size_t)(n - VC_EW_BLOCK);
+        binary_blocks(p, VC_EW_BLOCK, (const char *)a + last * sa, (const char *)b + last * sb,
+                      (char *)o + last * so);
+        return;
+    }
+    block_buf ba, bb, bo;
+    memset(&ba, 0, sizeof ba); /* every kernel is defined on 0 */
+    memset(&bb, 0, sizeof bb);
+    memcpy(ba.d, a, (size_t)n * sa);
+    memcpy(bb.d, b, (size_t)n * sb);
+    binary_blocks(p, VC_EW_BLOCK, ba.d, bb.d, bo.d);
+    memcpy(o, bo.d, (size_t)n * so);
+}
+
+int vc_ew_scalar_k(const vc_ew_binary_plan *p, int64_t n, const void *a, int64_t sa,
+                   const void *b, void *o)
+{
+    int hot = p->op == VC_EW_ADD || p->op == VC_EW_SUB || p->op == VC_EW_MUL ||
+              p->op == VC_EW_DIV;
+    if (!hot || p->ca != VOCE_DTYPE_F32 || p->co != VOCE_DTYPE_F32 || n < VC_EW_BLOCK) return 0;
+    int64_t last = n - VC_EW_BLOCK; /* a partial block: its last full block again */
+    const float *fa = a, *fb = b;
+    float *fo = o;
+    if (sa) {
+        scalar_f32(p->op, n, fa, fb[0], fo);
+        if (n % VC_EW_BLOCK) scalar_f32(p->op, VC_EW_BLOCK, fa + last, fb[0], fo + last);
+    } else {
+        scalar_first_f32(p->op, n, fa[0], fb, fo);
+        if (n % VC_EW_BLOCK) scalar_first_f32(p->op, VC_EW_BLOCK, fa[0], fb + last, fo + last);
+    }
+    return 1;
+}
