@@ -56,11 +56,10 @@ static voce_status plan_static(vc_mgraph *g, int gi, const int32_t *root, const 
     uint64_t total = vc_memplan(items, n, offs);
     voce_status st = VOCE_OK;
     if (total == UINT64_MAX) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n && !st; i++) {
-        int v = which[i];
-        g->values[v].offset = root[v] == v ? (int64_t)offs[i] : g->values[root[v]].offset;
-    }
-    /* views take their owner's offset; owners come first in node order */
+    for (int i = 0; i < n && !st; i++)
+        if (root[which[i]] == which[i]) g->values[which[i]].offset = (int64_t)offs[i];
+    /* views share their owner's bytes; a view of an input, constant or outer value
+     * owns no arena bytes (its owner's offset is -1) */
     for (int i = 0; i < n && !st; i++) {
         int v = which[i];
         if (root[v] != v) g->values[v].offset = g->values[root[v]].graph == gi ? g->values[root[v]].offset : -1;

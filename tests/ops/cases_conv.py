@@ -201,26 +201,32 @@ def convt_cases():
     return out
 
 
+def pool_setup(x, k, strides, pads, dilations, auto_pad, ceil_mode):
+    """Spatial rank, effective strides / dilations / pads, and the node's attributes."""
+    nsp = x.ndim - 2
+    s = strides or [1] * nsp
+    d = dilations or [1] * nsp
+    if auto_pad and auto_pad != "NOTSET":
+        p = auto_pads(auto_pad, x.shape[2:], k, s, d)
+    else:
+        p = pads or [0] * (2 * nsp)
+    attrs = {"kernel_shape": k}
+    for key, v in (("strides", strides), ("pads", pads), ("dilations", dilations),
+                   ("auto_pad", auto_pad)):
+        if v:
+            attrs[key] = v
+    if ceil_mode:
+        attrs["ceil_mode"] = 1
+    return nsp, s, d, p, attrs
+
+
 def pool_cases():
     out = []
     MAXP = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 
     def maxpool(name, x, k, strides=None, pads=None, dilations=None, ceil_mode=0,
                 indices=False, auto_pad=None, storage_order=0, **kw):
-        nsp = x.ndim - 2
-        s = strides or [1] * nsp
-        d = dilations or [1] * nsp
-        if auto_pad and auto_pad != "NOTSET":
-            p = auto_pads(auto_pad, x.shape[2:], k, s, d)
-        else:
-            p = pads or [0] * (2 * nsp)
-        attrs = {"kernel_shape": k}
-        for key, v in (("strides", strides), ("pads", pads), ("dilations", dilations),
-                       ("auto_pad", auto_pad)):
-            if v:
-                attrs[key] = v
-        if ceil_mode:
-            attrs["ceil_mode"] = 1
+        nsp, s, d, p, attrs = pool_setup(x, k, strides, pads, dilations, auto_pad, ceil_mode)
         if storage_order:
             attrs["storage_order"] = 1
         xt = t64(x)
@@ -274,20 +280,7 @@ def pool_cases():
 
     def avgpool(name, x, k, strides=None, pads=None, dilations=None, ceil_mode=0,
                 count_include_pad=0, auto_pad=None, opset=17, **kw):
-        nsp = x.ndim - 2
-        s = strides or [1] * nsp
-        d = dilations or [1] * nsp
-        if auto_pad and auto_pad != "NOTSET":
-            p = auto_pads(auto_pad, x.shape[2:], k, s, d)
-        else:
-            p = pads or [0] * (2 * nsp)
-        attrs = {"kernel_shape": k}
-        for key, v in (("strides", strides), ("pads", pads), ("dilations", dilations),
-                       ("auto_pad", auto_pad)):
-            if v:
-                attrs[key] = v
-        if ceil_mode:
-            attrs["ceil_mode"] = 1
+        nsp, s, d, p, attrs = pool_setup(x, k, strides, pads, dilations, auto_pad, ceil_mode)
         if count_include_pad:
             attrs["count_include_pad"] = 1
         if ceil_mode:
