@@ -20,6 +20,11 @@ static const char help[] =
     "  --shape INPUT=D0,D1,..  pin an input's free dimensions, e.g. --shape input=1,576\n"
     "  --meta KEY=VALUE        add metadata; VALUE is stored as an integer, a float or\n"
     "                          a string, whichever it reads as\n"
+    "  --family NAME           apply a model family's recipe, which picks the methods,\n"
+    "                          specialisations and metadata the family's runner needs.\n"
+    "                          silero-vad: one method per sample rate (vad_16000, and\n"
+    "                          vad_8000 where the model has 8 kHz weights), batch 1;\n"
+    "                          programs for `voce vad` are compiled this way\n"
     "  --no-fold               keep constant subgraphs as nodes (for debugging)\n"
     "  -q, --quiet             print nothing on success\n"
     "\n"
@@ -74,6 +79,10 @@ int cmd_compile(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--meta")) {
             rc = add_pair(a, next, o.meta_key, o.meta_value, &o.n_meta);
+            i++;
+        } else if (!strcmp(a, "--family")) {
+            if (!next) return cli_usage_error("compile", "--family needs a name (%s)", vc_family_names());
+            o.family = next;
             i++;
         } else if (!strcmp(a, "--no-fold")) {
             o.no_fold = 1;

@@ -89,14 +89,19 @@ static vc_meta typed_meta(const char *key, const char *text)
     return m;
 }
 
+/* A --fix or --shape scoped to one method applies to that method only. */
+static int in_scope(const char *scope, const vc_mgraph *g) { return !scope || !strcmp(scope, g->name); }
+
 static voce_status specialise(vc_mgraph *g, const vc_compile_options *o, int *fix_used, int *shape_used)
 {
     for (int i = 0; i < o->n_shape; i++) {
+        if (!in_scope(o->shape_method[i], g)) continue;
         voce_status st = vc_pass_set_shape(g, o->shape_name[i], o->shape_value[i]);
         if (st == VOCE_OK) shape_used[i] = 1;
         else if (st != VOCE_ERR_NOT_FOUND) return st;
     }
     for (int i = 0; i < o->n_fix; i++) {
+        if (!in_scope(o->fix_method[i], g)) continue;
         voce_status st = vc_pass_fix_input(g, o->fix_name[i], o->fix_value[i]);
         if (st == VOCE_OK) fix_used[i] = 1;
         else if (st != VOCE_ERR_NOT_FOUND) return st;
@@ -170,7 +175,33 @@ static voce_status check_names(const vc_compile_options *o)
     return VOCE_OK;
 }
 
+static voce_status write_meta(vc_writer *w, const vc_compile_options *o)
+{
+    vc_meta ver = {.key = "voce.compiler", .type = VOCE_META_STRING, .s = "voce " VC_COMPILER_VERSION};
+    voce_status st = vc_writer_add_meta(w, &ver);
+    for (int i = 0; i < o->n_typed_meta && !st; i++) st = vc_writer_add_meta(w, &o->typed_meta[i]);
+    for (int i = 0; i < o->n_meta && !st; i++) {
+        vc_meta m = typed_meta(o->meta_key[i], o->meta_value[i]);
+        st = vc_writer_add_meta(w, &m);
+    }
+    return st;
+}
+
+static voce_status compile_expanded(const vc_compile_options *o, const char *out_path, vc_compile_report *report);
+
 voce_status vc_compile(const vc_compile_options *o, const char *out_path, vc_compile_report *report)
+{
+    if (!o->family) return compile_expanded(o, out_path, report);
+    vc_family_plan *plan = malloc(sizeof *plan);
+    vc_compile_options *x = malloc(sizeof *x);
+    voce_status st = plan && x ? vc_family_expand(o, plan, x) : vc_error(VOCE_ERR_NOMEM, "out of memory");
+    if (!st) st = compile_expanded(x, out_path, report);
+    free(plan);
+    free(x);
+    return st;
+}
+
+static voce_status compile_expanded(const vc_compile_options *o, const char *out_path, vc_compile_report *report)
 {
     voce_status st = check_names(o);
     if (st) return st;
@@ -185,12 +216,7 @@ voce_status vc_compile(const vc_compile_options *o, const char *out_path, vc_com
         vc_onnx_free(&models[i]); /* its constants are in the writer now */
         memset(&models[i], 0, sizeof models[i]);
     }
-    vc_meta ver = {.key = "voce.compiler", .type = VOCE_META_STRING, .s = "voce " VC_COMPILER_VERSION};
-    if (!st) st = vc_writer_add_meta(w, &ver);
-    for (int i = 0; i < o->n_meta && !st; i++) {
-        vc_meta m = typed_meta(o->meta_key[i], o->meta_value[i]);
-        st = vc_writer_add_meta(w, &m);
-    }
+    if (!st) st = write_meta(w, o);
     if (!st) st = vc_writer_save(w, out_path);
     if (!st && report) {
         report->n_methods = o->n_inputs;

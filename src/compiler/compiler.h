@@ -33,12 +33,17 @@ typedef struct vc_compile_options {
     int n_fix;
     const char *fix_name[VC_COMPILE_MAX];
     const char *fix_value[VC_COMPILE_MAX];  /* "16000" or "1,2,3" */
+    const char *fix_method[VC_COMPILE_MAX]; /* only this method; NULL: every method */
     int n_shape;
     const char *shape_name[VC_COMPILE_MAX];
     const char *shape_value[VC_COMPILE_MAX]; /* "1,576" */
+    const char *shape_method[VC_COMPILE_MAX];
     int n_meta;
     const char *meta_key[VC_COMPILE_MAX];
     const char *meta_value[VC_COMPILE_MAX];  /* typed by its look: int, float, else string */
+    int n_typed_meta;                        /* typed entries (arrays), written before meta_key */
+    vc_meta typed_meta[VC_COMPILE_MAX];
+    const char *family;                      /* a model-family recipe, e.g. "silero-vad" */
     int no_fold;                             /* skip constant folding (for tests) */
 } vc_compile_options;
 
@@ -57,6 +62,22 @@ typedef struct vc_compile_report {
 } vc_compile_report;
 
 vc_compile_options vc_compile_options_default(void);
+
+/* Model-family recipes: they inspect the model and fill in the methods, specialisations
+ * and metadata the family's runner needs (see docs/format.md, "Family metadata").
+ * The plan holds the strings the expanded options point to. */
+typedef struct vc_family_plan {
+    char text[VC_COMPILE_MAX][64];
+    int n_text;
+    int64_t ints[4][8];         /* integer-array metadata */
+    const char *strings[4][8];  /* string-array metadata */
+} vc_family_plan;
+
+/* The families known, comma-separated, for help texts. */
+const char *vc_family_names(void);
+
+/* Expand o (whose family is set) into *out, a copy with the family's choices added. */
+voce_status vc_family_expand(const vc_compile_options *o, vc_family_plan *plan, vc_compile_options *out);
 
 /* Compile and write out_path (through a temporary file; nothing is written on error).
  * report may be NULL. */
