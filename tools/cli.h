@@ -8,9 +8,13 @@
 int cmd_compile(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_vad(int argc, char **argv);
 
 /* Print "voce <cmd>: <message>" with voce_last_error() and return 1. */
 int cli_fail(const char *cmd, voce_status st);
+/* Like cli_fail, naming the file the failure is about: "voce <cmd>: <path>: <message>"
+ * (the path is left out when the library's message already holds it). */
+int cli_fail_path(const char *cmd, const char *path, voce_status st);
 /* Print "voce <cmd>: <fmt...>" and "run 'voce <cmd> --help'"; return 2 (usage error). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Is argv[i] "-h" or "--help"? */

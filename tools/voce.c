@@ -12,12 +12,21 @@ static const char usage[] =
     "  compile   compile ONNX models into one .voce program\n"
     "  info      describe a .voce program: methods, inputs, outputs, metadata\n"
     "  run       run a method of a program on .npy arrays\n"
+    "  vad       find speech in audio files or a live stream (Silero VAD)\n"
     "\n"
     "'voce <command> --help' describes a command. 'voce --version' prints the version.\n";
 
 int cli_fail(const char *cmd, voce_status st)
 {
     fprintf(stderr, "voce %s: %s: %s\n", cmd, voce_status_str(st), voce_last_error());
+    return 1;
+}
+
+int cli_fail_path(const char *cmd, const char *path, voce_status st)
+{
+    const char *msg = voce_last_error();
+    if (strstr(msg, path)) return cli_fail(cmd, st);
+    fprintf(stderr, "voce %s: %s: %s: %s\n", cmd, path, voce_status_str(st), msg);
     return 1;
 }
 
@@ -56,6 +65,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "compile")) return cmd_compile(argc - 1, argv + 1);
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "vad")) return cmd_vad(argc - 1, argv + 1);
     fprintf(stderr, "voce: unknown command '%s'\n%s", argv[1], usage);
     return 2;
 }
