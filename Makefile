@@ -29,21 +29,27 @@ refs:
 	else echo "warning: npm not found: tests that need ONNX Runtime references will skip"; fi
 
 test: all refs
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j $(JOBS)
 
 test-sanitize: refs
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DVOCE_SANITIZE=ON -DVOCE_BENCH=OFF \
 	  -DVOCE_ORT_NODE_PATH=$(abspath $(BUILD))/ort/node_modules $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure --timeout 900 -j $(JOBS)
 
-# libFuzzer (clang) on the two parsers of untrusted bytes: the .voce reader and the ONNX
-# importer, FUZZ_SECONDS each, seeded with programs from the writer and the real models.
+# libFuzzer (clang) on the parsers of untrusted bytes: the .voce reader, the ONNX
+# importer and the WAV parser, FUZZ_SECONDS each, seeded with programs from the writer,
+# the real models and the real WAV files (their first 4 KiB: the headers and some data).
 fuzz:
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DVOCE_FUZZ=ON -DVOCE_TESTS=OFF -DVOCE_BENCH=OFF >/dev/null
-	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_format fuzz_onnx
-	mkdir -p $(BUILD_FUZZ)/fuzz/corpus/onnx
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_format fuzz_onnx fuzz_wav
+	mkdir -p $(BUILD_FUZZ)/fuzz/corpus/onnx $(BUILD_FUZZ)/fuzz/corpus/wav
 	-cp $(VOCE_TEST_DATA)/models/*/*.onnx $(BUILD_FUZZ)/fuzz/corpus/onnx/ 2>/dev/null
+	-cp $(VOCE_TEST_DATA)/audio/*.wav $(VOCE_TEST_DATA)/audio/*/*.wav $(BUILD_FUZZ)/fuzz/corpus/wav/ 2>/dev/null
+	-command -v sox >/dev/null && cd $(BUILD_FUZZ)/fuzz/corpus/wav \
+	  && sox -n -r 8000 -b 24 -c 6 ext24.wav synth 0.05 sine 440 \
+	  && sox -n -r 8000 -e floating-point -b 64 -c 2 f64.wav synth 0.05 sine 440 \
+	  && sox -n -r 8000 -b 8 u8.wav synth 0.05 sine 440
 	$(BUILD_FUZZ)/fuzz/fuzz_format -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
 	  $(BUILD_FUZZ)/fuzz/corpus/format >$(BUILD_FUZZ)/fuzz_format.log 2>&1 \
 	  || { tail -40 $(BUILD_FUZZ)/fuzz_format.log; exit 1; }
@@ -52,6 +58,10 @@ fuzz:
 	  $(BUILD_FUZZ)/fuzz/corpus/onnx >$(BUILD_FUZZ)/fuzz_onnx.log 2>&1 \
 	  || { tail -40 $(BUILD_FUZZ)/fuzz_onnx.log; exit 1; }
 	@grep -E "stat::number_of_executed_units|Done" $(BUILD_FUZZ)/fuzz_onnx.log
+	$(BUILD_FUZZ)/fuzz/fuzz_wav -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+	  $(BUILD_FUZZ)/fuzz/corpus/wav >$(BUILD_FUZZ)/fuzz_wav.log 2>&1 \
+	  || { tail -40 $(BUILD_FUZZ)/fuzz_wav.log; exit 1; }
+	@grep -E "stat::number_of_executed_units|Done" $(BUILD_FUZZ)/fuzz_wav.log
 
 bench: all refs
 	sh bench/run.sh $(BUILD)
