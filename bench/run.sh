@@ -24,3 +24,8 @@ for m in silero_vad_v5_npm silero_vad; do
   taskset -c 0 "$build/bench/bench_silero" "$out/$m.voce" "$wav" "$windows"
   taskset -c 0 node bench/ort_silero_bench.js "$onnx" "$wav" "$windows" "$out/trivial.onnx"
 done
+
+# Silero VAD on whole files: voce vad beside sherpa-onnx, one hour of speech, and voce's
+# peak memory (skips the parts whose tools are missing; see the script's header).
+echo "== Silero VAD whole-file speed and memory (voce vs sherpa-onnx)"
+sh bench/vad_speed.sh "$build"
