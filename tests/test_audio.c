@@ -1429,6 +1429,41 @@ static void test_raw_resampled(void)
     CHECK_MSG(same, "%zu samples, expected %zu, or different", total, ny);
 }
 
+/* voce_audio_stop on a live stream whose writer is still there: what was read comes out
+ * whole, the resampler's tail included, and then the end. */
+static void test_raw_stop(void)
+{
+    if (!have_soxr()) return;
+    bytes b = {0};
+    for (int i = 0; i < 4800; i++) put_f32(&b, (float)(0.3 * sin(2 * PI * 300 * i / 48000.0)));
+    int p[2];
+    CHECK(nonblocking_pipe(p));
+    CHECK(write(p[1], b.p, b.n) == (ssize_t)b.n);
+    free(b.p);
+    voce_audio_options o = voce_audio_options_default();
+    o.sample_rate = 16000;
+    voce_audio *a;
+    CHECK_OK(voce_audio_open_raw(p[0], VOCE_RAW_F32LE, 48000, 1, &o, &a));
+    float y[4000];
+    size_t total = 0, k = 1;
+    while (k > 0) { /* until the pipe is empty (the writer is still there) */
+        CHECK_OK(voce_audio_read(a, y + total, 4000 - total, &k));
+        total += k;
+    }
+    CHECK(!voce_audio_at_end(a));
+    voce_audio_stop(a);
+    do {
+        CHECK_OK(voce_audio_read(a, y + total, 4000 - total, &k));
+        total += k;
+    } while (k > 0);
+    int ended = voce_audio_at_end(a);
+    voce_audio_close(a);
+    close(p[0]);
+    close(p[1]);
+    CHECK(ended);
+    CHECK_MSG(total == 1600, "%zu samples after stop, expected 1600", total);
+}
+
 /* ---- memory: a 10-minute file read in blocks ---- */
 
 static long max_rss_kib(void)
@@ -1541,5 +1576,6 @@ int main(void)
     vt_run("raw_s16_stereo", test_raw_s16_stereo);
     vt_run("raw_eintr", test_raw_eintr);
     vt_run("raw_resampled", test_raw_resampled);
+    vt_run("raw_stop", test_raw_stop);
     return vt_finish();
 }

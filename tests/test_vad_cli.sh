@@ -218,10 +218,11 @@ tail -1 "$tmp/out" | grep -q "^end [0-9.]* $cut\$" && [ "$(grep -c '^start' "$tm
 # speech and exit 0 long before the writer would end (it sleeps 30 s)
 stop_test() {
   sig=$1
+  rate=${2:-16000}   # the VAD's rate: 8000 puts the 16 kHz stream through the resampler
   rm -f "$tmp/fifo" && mkfifo "$tmp/fifo" || { bad "$sig: mkfifo"; return; }
   : >"$tmp/sig.out"
   # started directly (not through the vad function) so that $! is voce itself
-  "$voce" vad -m "$m" --stdin --stdin-format s16le <"$tmp/fifo" >"$tmp/sig.out" 2>"$tmp/sig.err" &
+  "$voce" vad -m "$m" --stdin --stdin-format s16le --vad-rate "$rate" <"$tmp/fifo" >"$tmp/sig.out" 2>"$tmp/sig.err" &
   vpid=$!
   (head -c $((cut * 2)) "$tmp/jfk.s16"; exec sleep 30) >"$tmp/fifo" &
   wpid=$!
@@ -238,14 +239,17 @@ stop_test() {
   rc=$?
   kill $wpid 2>/dev/null
   wait $wpid 2>/dev/null
-  if [ $rc -eq 0 ] && tail -1 "$tmp/sig.out" | grep -q '^end ' && grep -q '^start' "$tmp/sig.out"; then
-    ok "$sig on a stalled stream: prints the end of open speech, exits 0"
+  # every sample sent was processed, the resampler's tail included: speech ends at the last one
+  want_end=$((cut * rate / 16000))
+  if [ $rc -eq 0 ] && tail -1 "$tmp/sig.out" | grep -q "^end [0-9.]* $want_end\$" && grep -q '^start' "$tmp/sig.out"; then
+    ok "$sig on a stalled $rate Hz stream: prints the end of open speech at sample $want_end, exits 0"
   else
-    bad "$sig on a stalled stream: exit $rc, output $(tail -2 "$tmp/sig.out") $(head -c 200 "$tmp/sig.err")"
+    bad "$sig on a stalled $rate Hz stream: exit $rc, want end at $want_end, output $(tail -2 "$tmp/sig.out") $(head -c 200 "$tmp/sig.err")"
   fi
 }
 stop_test INT
 stop_test TERM
+stop_test INT 8000
 
 # ---- usage errors ----
 expect_says 2 "no model" "-m" "$voce" vad "$jfk"

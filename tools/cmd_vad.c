@@ -492,9 +492,15 @@ static voce_status stream(voce_vad *vad, voce_audio *au)
     static float buf[BLOCK];
     size_t n;
     voce_status st = VOCE_OK;
-    while (!stop_requested && !voce_audio_at_end(au)) {
+    int stopped = 0;
+    while (!voce_audio_at_end(au)) {
+        if (stop_requested && !stopped) { /* take what is buffered, read nothing new */
+            voce_audio_stop(au);
+            stopped = 1;
+        }
         if ((st = voce_audio_read(au, buf, BLOCK, &n))) return st;
         if (n && (st = voce_vad_push(vad, buf, n))) return st;
+        if (stopped && n == 0) break;
     }
     /* End of input or a stop signal: close open speech so its end is printed. */
     return voce_vad_flush(vad);

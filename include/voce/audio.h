@@ -99,6 +99,11 @@ voce_status voce_audio_read(voce_audio *a, float *out, size_t max, size_t *n);
  * returns 0 samples. */
 int voce_audio_at_end(const voce_audio *a);
 
+/* Stop reading the source (e.g. on Ctrl-C): later reads return what is still buffered,
+ * the resampler's tail included, and then the end. Nothing more is read from the file
+ * or descriptor. */
+void voce_audio_stop(voce_audio *a);
+
 void voce_audio_info_get(const voce_audio *a, voce_audio_info *info);
 
 void voce_audio_close(voce_audio *a);

@@ -85,12 +85,21 @@ voce_status voce_audio_read(voce_audio *a, float *out, size_t max, size_t *n)
         return vc_error(VOCE_ERR_INVALID_ARG, "voce_audio_read: NULL argument");
     if (a->end || max == 0) return VOCE_OK;
     if (a->rs) return read_resampled(a, out, max, n);
+    if (a->src_done) { /* stopped, or a stream that ended on the last read */
+        a->end = 1;
+        return VOCE_OK;
+    }
     voce_status st = vc_audio_src_read(a, out, max, n);
     if (st) return st;
     /* A file fills the buffer unless it ends; a raw stream says so itself. */
     if (a->src_done && (a->src != VC_SRC_RAW || *n == 0)) a->end = 1;
     if (a->src != VC_SRC_RAW && *n < max) a->end = 1;
     return VOCE_OK;
+}
+
+void voce_audio_stop(voce_audio *a)
+{
+    if (a) a->src_done = 1;
 }
 
 voce_status voce_audio_read_file(const char *path, const voce_audio_options *opt, float **pcm,
