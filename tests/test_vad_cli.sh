@@ -222,13 +222,19 @@ stop_test() {
   rm -f "$tmp/fifo" && mkfifo "$tmp/fifo" || { bad "$sig: mkfifo"; return; }
   : >"$tmp/sig.out"
   # started directly (not through the vad function) so that $! is voce itself
-  "$voce" vad -m "$m" --stdin --stdin-format s16le --vad-rate "$rate" <"$tmp/fifo" >"$tmp/sig.out" 2>"$tmp/sig.err" &
+  "$voce" vad -m "$m" --stdin --stdin-format s16le --vad-rate "$rate" --probs <"$tmp/fifo" >"$tmp/sig.out" 2>"$tmp/sig.err" &
   vpid=$!
   (head -c $((cut * 2)) "$tmp/jfk.s16"; exec sleep 30) >"$tmp/fifo" &
   wpid=$!
   i=0
   while ! grep -q '^start' "$tmp/sig.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-  sleep 0.3   # let it reach the blocking read
+  # all that was sent must be processed (slow under sanitizers): wait until the
+  # per-window prob lines stop coming, i.e. voce waits in a read on the stalled pipe
+  last=-1; i=0
+  while [ $i -lt 100 ]; do
+    size=$(wc -c <"$tmp/sig.out"); [ "$size" -eq "$last" ] && break
+    last=$size; sleep 0.5; i=$((i + 1))
+  done
   kill -"$sig" $vpid
   i=0
   while kill -0 $vpid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
