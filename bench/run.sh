@@ -29,3 +29,18 @@ done
 # peak memory (skips the parts whose tools are missing; see the script's header).
 echo "== Silero VAD whole-file speed and memory (voce vs sherpa-onnx)"
 sh bench/vad_speed.sh "$build"
+
+# Audio front ends: voce's Whisper 80 log-mel, NeMo 80 and Kaldi fbank 80 beside the
+# torch references (torchaudio for fbank), one hour made of the shared speech (every WAV
+# under audio/, concatenated and repeated), single thread, the same samples for both.
+echo "== audio front ends (one hour of speech, single thread): voce vs torch"
+set -- $(find "$data/audio" -name '*.wav' 2>/dev/null | sort)
+if [ $# -gt 0 ]; then
+  taskset -c 0 "$build/bench/bench_features" --seconds "${BENCH_FEATURES_SECONDS:-3600}" \
+    --write-audio "$out/features_audio.npy" "$@"
+  VOCE_TEST_DATA="$data" taskset -c 0 /usr/bin/python3 bench/features_torch_bench.py "$out/features_audio.npy" \
+    || echo "torch front-end reference skipped (needs python3-numpy, python3-torch; fbank: python3-torchaudio)"
+  rm -f "$out/features_audio.npy"
+else
+  echo "skipped: no WAV under $data/audio"
+fi

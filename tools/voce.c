@@ -13,6 +13,7 @@ static const char usage[] =
     "  info      describe a .voce program: methods, inputs, outputs, metadata\n"
     "  run       run a method of a program on .npy arrays\n"
     "  vad       find speech in audio files or a live stream (Silero VAD)\n"
+    "  features  compute a speech model's log-mel features (Whisper, NeMo, Kaldi fbank)\n"
     "\n"
     "'voce <command> --help' describes a command. 'voce --version' prints the version.\n";
 
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "vad")) return cmd_vad(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "features")) return cmd_features(argc - 1, argv + 1);
     fprintf(stderr, "voce: unknown command '%s'\n%s", argv[1], usage);
     return 2;
 }

@@ -1,0 +1,157 @@
+/* voce features: create, offline compute, the whole-input steps (include/voce/features.h).
+ * compute() runs the same per-frame code as the push/pull stream (features_stream.c),
+ * on its own stream state, so offline and streamed frames are bit-identical. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/features_int.h"
+#include "core/error.h"
+
+/* Samples pushed per step of compute(): memory stays flat whatever the input length. */
+#define COMPUTE_CHUNK 65536
+
+voce_status vc_frontend_recipe_of(const voce_features_config *c, vc_frontend_recipe *r)
+{
+    memset(r, 0, sizeof *r);
+    switch (c->kind) {
+    case VOCE_FEATURES_WHISPER: return vc_whisper_recipe(c, r);
+    case VOCE_FEATURES_NEMO: return vc_nemo_recipe(c, r);
+    case VOCE_FEATURES_FBANK: return vc_fbank_recipe(c, r);
+    }
+    return vc_error(VOCE_ERR_INVALID_ARG, "features: unknown kind %d", (int)c->kind);
+}
+
+static voce_status make_filters(voce_features *fe)
+{
+    int n_bins = fe->cfg.n_fft / 2 + 1;
+    float *filters = malloc(sizeof(float) * (size_t)fe->cfg.n_mels * (size_t)n_bins);
+    if (!filters) return vc_error(VOCE_ERR_NOMEM, "out of memory for %d mel filters", fe->cfg.n_mels);
+    voce_status st = fe->recipe.filters(&fe->cfg, filters);
+    if (st) {
+        free(filters);
+        return st;
+    }
+    return vc_melbank_init(&fe->mel, fe->cfg.n_mels, n_bins, filters);
+}
+
+voce_status voce_features_create(const voce_features_config *config, voce_features **out)
+{
+    if (!config || !out) return vc_error(VOCE_ERR_INVALID_ARG, "voce_features_create: NULL argument");
+    *out = NULL;
+    voce_status st = vc_features_check(config);
+    if (st) return st;
+    voce_features *fe = calloc(1, sizeof *fe);
+    if (!fe) return vc_error(VOCE_ERR_NOMEM, "out of memory for a front end");
+    fe->cfg = *config;
+    st = vc_frontend_recipe_of(config, &fe->recipe);
+    if (!st) st = vc_stft_plan_init(&fe->recipe.stft, &fe->stft);
+    if (!st) st = make_filters(fe);
+    if (!st) st = vc_stft_stream_init(&fe->stream, &fe->stft);
+    if (st) {
+        voce_features_destroy(fe);
+        return st;
+    }
+    *out = fe;
+    return VOCE_OK;
+}
+
+void voce_features_destroy(voce_features *fe)
+{
+    if (!fe) return;
+    vc_stft_stream_free(&fe->stream);
+    vc_melbank_free(&fe->mel);
+    vc_stft_plan_free(&fe->stft);
+    free(fe);
+}
+
+int voce_features_n_mels(const voce_features *fe) { return fe ? fe->cfg.n_mels : 0; }
+
+int64_t vc_features_frame_count(const voce_features *fe, int64_t n)
+{
+    int64_t frames = vc_stft_frame_count(&fe->stft, n + fe->recipe.end_zeros);
+    return fe->recipe.drop_last && frames > 0 ? frames - 1 : frames;
+}
+
+voce_status vc_features_run(const voce_features *fe, vc_stft_stream *s, float *out, size_t max, size_t *n)
+{
+    /* Before the end only frames certain to exist: a frame the end will drop may
+     * already have all its samples. */
+    int64_t limit = s->n_frames >= 0 ? s->n_frames : vc_features_frame_count(fe, s->pushed);
+    size_t got = 0, n_mels = (size_t)fe->cfg.n_mels;
+    voce_status st = VOCE_OK;
+    while (got < max && s->next < limit && vc_stft_frame_ready(s)) {
+        const float *power;
+        st = vc_stft_next(s, &power);
+        if (st) break;
+        float *row = out + got * n_mels;
+        vc_melbank_apply(&fe->mel, power, row);
+        vc_log_apply(fe->recipe.log, fe->recipe.log_guard, row, fe->cfg.n_mels);
+        got++;
+    }
+    *n = got;
+    return st;
+}
+
+/* Every frame of pcm into out (n_frames rows), on a stream of its own. */
+static voce_status run_all(const voce_features *fe, const float *pcm, size_t n, float *out, size_t n_frames)
+{
+    vc_stft_stream s;
+    voce_status st = vc_stft_stream_init(&s, &fe->stft);
+    size_t got = 0, k = 0, n_mels = (size_t)fe->cfg.n_mels;
+    for (size_t i = 0; i < n && !st; i += COMPUTE_CHUNK) {
+        st = vc_stft_push(&s, pcm + i, n - i < COMPUTE_CHUNK ? n - i : COMPUTE_CHUNK);
+        if (!st) st = vc_features_run(fe, &s, out + got * n_mels, n_frames - got, &k);
+        got += k;
+        k = 0;
+    }
+    if (!st) {
+        vc_stft_end(&s, fe->recipe.end_zeros, (int64_t)n_frames);
+        st = vc_features_run(fe, &s, out + got * n_mels, n_frames - got, &k);
+        got += k;
+    }
+    if (!st && got != n_frames)
+        st = vc_error(VOCE_ERR_INTERNAL, "features: %zu frames computed, %zu expected", got, n_frames);
+    vc_stft_stream_free(&s);
+    return st;
+}
+
+static void whole_input_steps(const voce_features *fe, float *frames, size_t n_frames)
+{
+    if (fe->cfg.kind == VOCE_FEATURES_WHISPER) vc_whisper_scale(frames, n_frames, fe->cfg.n_mels);
+    if (fe->cfg.kind == VOCE_FEATURES_NEMO && fe->cfg.nemo_normalize)
+        vc_nemo_normalize(frames, n_frames, fe->cfg.n_mels);
+}
+
+voce_status voce_features_compute(voce_features *fe, const float *pcm, size_t n, float **frames, size_t *n_frames)
+{
+    if (!fe || (!pcm && n) || !frames || !n_frames)
+        return vc_error(VOCE_ERR_INVALID_ARG, "voce_features_compute: NULL argument");
+    *frames = NULL;
+    *n_frames = 0;
+    if (n > (size_t)INT64_MAX / 2)
+        return vc_error(VOCE_ERR_NOMEM, "features: %zu samples are beyond the supported length", n);
+    size_t valid = (size_t)vc_features_frame_count(fe, (int64_t)n), total = valid;
+    if (fe->cfg.kind == VOCE_FEATURES_NEMO) total = vc_nemo_output_frames(valid, fe->cfg.nemo_pad_to);
+    if (!total) return VOCE_OK;
+    size_t n_mels = (size_t)fe->cfg.n_mels;
+    if (total > SIZE_MAX / sizeof(float) / n_mels)
+        return vc_error(VOCE_ERR_NOMEM, "features: %zu frames are beyond what memory can hold", total);
+    float *out = calloc(total * n_mels, sizeof(float)); /* NeMo's masked and pad frames: 0 */
+    if (!out) return vc_error(VOCE_ERR_NOMEM, "out of memory for %zu feature frames", total);
+    voce_status st = run_all(fe, pcm, n, out, valid);
+    if (st) {
+        free(out);
+        return st;
+    }
+    whole_input_steps(fe, out, valid);
+    *frames = out;
+    *n_frames = total;
+    return VOCE_OK;
+}
+
+voce_status voce_features_finish(const voce_features *fe, float *frames, size_t n_frames)
+{
+    if (!fe || (!frames && n_frames)) return vc_error(VOCE_ERR_INVALID_ARG, "voce_features_finish: NULL argument");
+    whole_input_steps(fe, frames, n_frames);
+    return VOCE_OK;
+}

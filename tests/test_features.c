@@ -1,0 +1,737 @@
+/* The audio front ends (include/voce/features.h): Whisper's log-mel, NeMo's mel and
+ * Kaldi's fbank against references computed with torch in float64 from the documented
+ * algorithms (tests/ref/gen_frontend_refs.py) on every real recording and on synthetic
+ * edge inputs; streaming in pushes of 1, 160, 511 and 4000 samples against offline; the
+ * inputs the references refuse, silence, a clipped square wave and NaN samples.
+ *
+ * Tolerance: 1e-4 (Whisper, NeMo), 1e-3 (fbank) plus, per element, ALLOW_C (16) times an
+ * estimate of float32's unavoidable error there (see allowance()): a log of a mel
+ * energy that is tiny beside its frame's energy, or NeMo's division by a tiny standard
+ * deviation, amplifies float32 rounding beyond any fixed tolerance (torch's own float32
+ * run is up to 3e-3 away from the exact values; precision.txt). Where the estimate is
+ * small (most elements) the plain tolerance applies. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/npy.h"
+#include "harness.h"
+#include "voce/features.h"
+
+#define ALLOW_C 16.0             /* as ALLOW_C in gen_frontend_refs.py */
+#define UNIT_ROUNDOFF 5.9604644775390625e-08 /* 2^-24 */
+#define MAX_CASES 400
+
+typedef struct {
+    char name[128], kind_s[16], stem[96], status[16];
+    int n_mels, opt;
+    long frames, valid;
+    voce_features_kind kind;
+} fcase;
+
+static fcase cases[MAX_CASES];
+static int n_cases = -1;
+static char missing_note[512];
+
+static const char *ref_dir(void)
+{
+    static char dir[1024];
+    const char *b = getenv("VOCE_BUILD_DIR");
+    snprintf(dir, sizeof dir, "%s/frontend-ref", b && *b ? b : ".");
+    return dir;
+}
+
+static int load_cases(void)
+{
+    if (n_cases >= 0) return n_cases;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/cases.txt", ref_dir());
+    FILE *f = fopen(path, "r");
+    if (!f) return n_cases = 0;
+    fcase c;
+    n_cases = 0;
+    while (n_cases < MAX_CASES && fscanf(f, "%127s %15s %d %d %95s %15s %ld %ld", c.name, c.kind_s, &c.n_mels, &c.opt,
+                                         c.stem, c.status, &c.frames, &c.valid) == 8) {
+        c.kind = voce_features_kind_parse(c.kind_s);
+        cases[n_cases++] = c;
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/missing.txt", ref_dir());
+    f = fopen(path, "r");
+    if (f) {
+        if (!fgets(missing_note, sizeof missing_note, f)) missing_note[0] = 0;
+        missing_note[strcspn(missing_note, "\n")] = 0;
+        fclose(f);
+    }
+    return n_cases;
+}
+
+#define NEED_CASES()                                                                                 \
+    do {                                                                                             \
+        if (load_cases() == 0)                                                                       \
+            VT_SKIP("needs %s/cases.txt (written by tests/ref/gen_frontend_refs.py)", ref_dir());     \
+    } while (0)
+
+/* A float32 .npy of rank 1 or 2 under the reference directory; NULL (and a message) if
+ * it cannot be read. rows x cols (rank 1: rows = n, cols = 1). */
+static float *load_f32(const char *rel, int64_t *rows, int64_t *cols)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", ref_dir(), rel);
+    vc_tensor t;
+    if (vc_npy_read(path, &t)) {
+        printf("  cannot read %s: %s\n", path, voce_last_error());
+        return NULL;
+    }
+    if (t.dtype != VOCE_DTYPE_F32 || t.rank < 1 || t.rank > 2) {
+        printf("  %s: expected float32 of rank 1 or 2\n", path);
+        free(t.data);
+        return NULL;
+    }
+    *rows = t.dims[0];
+    *cols = t.rank == 2 ? t.dims[1] : 1;
+    return t.data;
+}
+
+static float *load_audio(const char *stem, size_t *n)
+{
+    char rel[256];
+    int64_t r, c;
+    snprintf(rel, sizeof rel, "audio/%s.npy", stem);
+    float *x = load_f32(rel, &r, &c);
+    *n = x ? (size_t)r : 0;
+    return x;
+}
+
+static voce_features_config config_of(voce_features_kind kind, int n_mels, int opt)
+{
+    voce_features_config c = voce_features_config_default(kind);
+    c.n_mels = n_mels;
+    if (kind == VOCE_FEATURES_WHISPER) c.whisper_pad_30s = opt;
+    if (kind == VOCE_FEATURES_NEMO) c.nemo_normalize = opt;
+    return c;
+}
+
+static const char *kind_name(voce_features_kind k)
+{
+    return k == VOCE_FEATURES_WHISPER ? "whisper"
+           : k == VOCE_FEATURES_NEMO  ? "nemo"
+           : k == VOCE_FEATURES_FBANK ? "fbank"
+                                      : "?";
+}
+
+static double tolerance_of(voce_features_kind kind) { return kind == VOCE_FEATURES_FBANK ? 1e-3 : 1e-4; }
+
+/* ---- the allowance: float32's error estimate per element (mirrors allowance() in
+ * gen_frontend_refs.py). A frame z's FFT in float32 is off by about delta = u ||z|| in
+ * each bin; a mel energy m = sum_k w_k |X_k|^2 then by at most
+ * 2 delta sqrt(W m) + W delta^2 (Cauchy-Schwarz, W = sum_k w_k), its log by that over
+ * m + guard; NeMo's normalisation divides by the bin's std and moves every value by
+ * the mean's error too. ||z|| is taken over the samples under the frame's window. */
+
+static double span_norm(const float *x, size_t n, int64_t lo, int reflect)
+{
+    double s = 0;
+    for (int64_t i = lo; i < lo + 400; i++) {
+        int64_t k = i;
+        if (reflect && n > 1) {
+            if (k < 0) k = -k;
+            if (k >= (int64_t)n) k = 2 * ((int64_t)n - 1) - k;
+        }
+        if (k >= 0 && k < (int64_t)n) s += (double)x[k] * x[k];
+    }
+    return sqrt(s);
+}
+
+/* allow: frames x n_mels doubles. x, n: the audio as the front end sees it (Whisper's
+ * 30 s padding included). */
+static void allowance(const fcase *c, const float *x, size_t n, const float *ref, const float *wsum,
+                      const float *stats, double *allow)
+{
+    int M = c->n_mels;
+    long T = c->frames, V = c->kind == VOCE_FEATURES_NEMO ? c->valid : c->frames;
+    double tol = tolerance_of(c->kind);
+    for (long j = 0; j < T; j++) {
+        double delta = 0;
+        if (j < V) {
+            int64_t lo = c->kind == VOCE_FEATURES_FBANK ? 160 * (int64_t)j : 160 * (int64_t)j - 200;
+            delta = UNIT_ROUNDOFF * span_norm(x, n, lo, c->kind == VOCE_FEATURES_WHISPER);
+        }
+        for (int i = 0; i < M; i++) {
+            double v = ref[j * M + i], W = wsum[i], m, den;
+            if (c->kind == VOCE_FEATURES_WHISPER) {
+                m = pow(10.0, 4 * v - 4);
+                den = fmax(m, 1e-10) * log(10.0) * 4;
+            } else if (c->kind == VOCE_FEATURES_FBANK) {
+                m = exp(v);
+                den = m;
+            } else {
+                double r = c->opt && stats ? v * stats[M + i] + stats[i] : v;
+                den = exp(r);
+                m = fmax(den - 5.9604644775390625e-08, 0); /* guard 2^-24 */
+            }
+            allow[j * M + i] = j < V ? (2 * delta * sqrt(W * m) + W * delta * delta) / den : 0;
+        }
+    }
+    if (c->kind == VOCE_FEATURES_NEMO && c->opt && stats) {
+        for (int i = 0; i < M; i++) {
+            double mean_est = 0;
+            for (long j = 0; j < V; j++) mean_est += allow[j * M + i];
+            mean_est = V ? mean_est / V : 0;
+            for (long j = 0; j < V; j++)
+                allow[j * M + i] = (allow[j * M + i] + mean_est * (1 + fabs(ref[j * M + i]))) / stats[M + i];
+        }
+    }
+    for (long k = 0; k < T * M; k++) allow[k] = tol + ALLOW_C * allow[k];
+}
+
+/* ---- comparison bookkeeping ---- */
+
+typedef struct {
+    double max_all;   /* largest |voce - ref| */
+    double max_plain; /* the same over the elements whose allowance is under 2 x tolerance */
+    double max_share; /* largest |voce - ref| / allowance */
+    long n_elems, n_widened, n_cases;
+} kind_stats;
+
+static kind_stats kstats[4];
+
+static struct {
+    voce_features_kind kind;
+    int n_mels, opt;
+    kind_stats s;
+} settings[16];
+static int n_settings;
+
+static void merge_stats(kind_stats *to, const kind_stats *one)
+{
+    to->max_all = fmax(to->max_all, one->max_all);
+    to->max_plain = fmax(to->max_plain, one->max_plain);
+    to->max_share = fmax(to->max_share, one->max_share);
+    to->n_elems += one->n_elems;
+    to->n_widened += one->n_widened;
+    to->n_cases += one->n_cases;
+}
+
+static int same_float(float a, float b) { return (isnan(a) && isnan(b)) || a == b; }
+
+/* Compares got with ref (T x M) under allow; returns 0 if within, else prints the
+ * worst element and returns 1. */
+static int compare_ref(const fcase *c, const float *got, const float *ref, const double *allow, kind_stats *ks)
+{
+    int M = c->n_mels;
+    long T = c->frames, bad = 0, worst_k = -1;
+    double worst_share = 0, tol = tolerance_of(c->kind);
+    for (long k = 0; k < T * M; k++) {
+        double d = isnan(ref[k]) || isnan(got[k]) ? (same_float(ref[k], got[k]) ? 0 : INFINITY)
+                                                  : fabs((double)got[k] - ref[k]);
+        double share = d / allow[k];
+        if (d > ks->max_all) ks->max_all = d;
+        if (allow[k] < 2 * tol && d > ks->max_plain) ks->max_plain = d;
+        if (allow[k] >= 2 * tol) ks->n_widened++;
+        if (share > ks->max_share) ks->max_share = share;
+        if (share > worst_share) { worst_share = share; worst_k = k; }
+        if (d > allow[k]) bad++;
+    }
+    ks->n_elems += T * M;
+    ks->n_cases++;
+    if (bad) {
+        printf("  %s: %ld of %ld values off; worst frame %ld bin %ld: voce %.7g, reference %.7g (|diff| %.3g, "
+               "allowed %.3g)\n",
+               c->name, bad, T * M, worst_k / M, worst_k % M, got[worst_k], ref[worst_k],
+               fabs((double)got[worst_k] - ref[worst_k]), allow[worst_k]);
+        return 1;
+    }
+    return 0;
+}
+
+/* The features of x by voce's offline path (a front end of its own); the status. */
+static voce_status offline(voce_features_kind kind, int n_mels, int opt, const float *x, size_t n, float **out,
+                           size_t *frames)
+{
+    voce_features_config cfg = config_of(kind, n_mels, opt);
+    voce_features *fe = NULL;
+    *out = NULL;
+    *frames = 0;
+    voce_status st = voce_features_create(&cfg, &fe);
+    if (st == VOCE_OK) st = voce_features_compute(fe, x, n, out, frames);
+    voce_features_destroy(fe);
+    return st;
+}
+
+static int is_edge_stem(const char *stem)
+{
+    return !strcmp(stem, "nan") || !strcmp(stem, "nan_zeroed") || !strcmp(stem, "empty") || !strncmp(stem, "short", 5);
+}
+
+/* voce offline on the audio `stem` against reference c (its NAME.npy): 0 when within
+ * the allowance, else 1 with the worst element printed. */
+static int run_reference(const fcase *c, const char *stem, kind_stats *ks)
+{
+    size_t n;
+    float *x = load_audio(stem, &n);
+    char rel[300];
+    snprintf(rel, sizeof rel, "%s.npy", c->name);
+    int64_t rows = 0, cols = 0, wr, wc, sr, sc;
+    float *ref = c->frames ? load_f32(rel, &rows, &cols) : NULL;
+    snprintf(rel, sizeof rel, "wsum_%s_%d.npy", c->kind_s, c->n_mels);
+    float *wsum = load_f32(rel, &wr, &wc);
+    float *stats = NULL;
+    int need_stats = c->kind == VOCE_FEATURES_NEMO && c->opt && c->valid > 1;
+    if (need_stats) {
+        snprintf(rel, sizeof rel, "%s.stats.npy", c->name);
+        stats = load_f32(rel, &sr, &sc);
+    }
+    int bad = 0;
+    if (!x || (c->frames && !ref) || !wsum || (need_stats && !stats)) {
+        printf("  %s: reference files missing\n", c->name);
+        bad = 1;
+    }
+    float *got = NULL;
+    size_t frames = 0;
+    voce_status st = bad ? VOCE_OK : offline(c->kind, c->n_mels, c->opt, x, n, &got, &frames);
+    if (bad) {
+    } else if (st != VOCE_OK || (long)frames != c->frames) {
+        printf("  %s (audio %s): voce -> %s (%s), %zu frames; the reference has %ld\n", c->name, stem,
+               voce_status_str(st), st ? voce_last_error() : "", frames, c->frames);
+        bad = 1;
+    } else if (frames) {
+        /* Whisper's 30 s of zeros are part of what its frames see */
+        size_t nx = n;
+        float *xs = x;
+        if (c->kind == VOCE_FEATURES_WHISPER && c->opt) {
+            nx = n + 480000;
+            xs = calloc(nx, sizeof *xs);
+            if (xs && n) memcpy(xs, x, n * sizeof *x);
+        }
+        double *allow = malloc(sizeof *allow * frames * (size_t)c->n_mels);
+        if (!xs || !allow) {
+            bad = 1;
+        } else {
+            /* the allowance reads the audio the reference saw (NaN cases: zeros) */
+            for (size_t i = 0; i < nx; i++)
+                if (!isfinite(xs[i])) xs[i] = 0;
+            allowance(c, xs, nx, ref, wsum, stats, allow);
+            bad = compare_ref(c, got, ref, allow, ks);
+        }
+        free(allow);
+        if (xs != x) free(xs);
+    } else if (got) {
+        printf("  %s: no frames but a buffer\n", c->name);
+        bad = 1;
+    }
+    free(got), free(x), free(ref), free(wsum), free(stats);
+    return bad;
+}
+
+static const char *names[4] = {"", "whisper", "nemo", "fbank"};
+
+/* Every reference on real speech, silence and the square wave: voce offline within
+ * the allowance. (The shortest inputs and NaN: test_edge_inputs.) */
+static void test_offline_matches_reference(void)
+{
+    NEED_CASES();
+    int failed = 0, run = 0;
+    for (int ci = 0; ci < n_cases; ci++) {
+        const fcase *c = &cases[ci];
+        if (strcmp(c->status, "ok") || is_edge_stem(c->stem)) continue;
+        CHECK_MSG(c->kind, "%s: unknown kind %s", c->name, c->kind_s);
+        /* per setting too: kind, mel count, option */
+        int slot = 0;
+        while (slot < n_settings && !(settings[slot].kind == c->kind && settings[slot].n_mels == c->n_mels &&
+                                      settings[slot].opt == c->opt))
+            slot++;
+        if (slot == n_settings && n_settings < 16) {
+            settings[n_settings].kind = c->kind;
+            settings[n_settings].n_mels = c->n_mels;
+            settings[n_settings++].opt = c->opt;
+        }
+        kind_stats one;
+        memset(&one, 0, sizeof one);
+        int bad = run_reference(c, c->stem, &one);
+        failed += bad;
+        run++;
+        merge_stats(&kstats[c->kind], &one);
+        if (slot < 16) merge_stats(&settings[slot].s, &one);
+    }
+    for (int k = 0; k < n_settings; k++) {
+        const kind_stats *s = &settings[k].s;
+        printf("  %s %d %s: %ld references, max |voce - ref| %.3g (%.3g where not widened)\n", names[settings[k].kind],
+               settings[k].n_mels,
+               settings[k].kind == VOCE_FEATURES_WHISPER ? (settings[k].opt ? "30 s padding" : "no padding")
+               : settings[k].kind == VOCE_FEATURES_NEMO  ? (settings[k].opt ? "normalised" : "not normalised")
+                                                         : "",
+               s->n_cases, s->max_all, s->max_plain);
+    }
+    for (int k = 1; k <= 3; k++) {
+        const kind_stats *s = &kstats[k];
+        if (!s->n_cases) continue;
+        printf("  %-7s offline, %ld references: max |voce - ref| %.3g; %.3g where the tolerance (%g) is not widened "
+               "(%.2f%% of %ld values are); worst use of the allowance %.2f\n",
+               names[k], s->n_cases, s->max_all, s->max_plain, tolerance_of((voce_features_kind)k),
+               100.0 * s->n_widened / (s->n_elems ? s->n_elems : 1), s->n_elems, s->max_share);
+    }
+    printf("  %d references compared, %d differ\n", run, failed);
+    CHECK(run >= 60);
+    CHECK(kstats[VOCE_FEATURES_WHISPER].n_cases > 0 && kstats[VOCE_FEATURES_NEMO].n_cases > 0);
+    CHECK(failed == 0);
+}
+
+/* The fbank references need torchaudio: say so when they are missing. */
+static void test_fbank_references_present(void)
+{
+    NEED_CASES();
+    int n = 0;
+    for (int ci = 0; ci < n_cases; ci++) n += cases[ci].kind == VOCE_FEATURES_FBANK;
+    if (!n) VT_SKIP("no fbank references: %s", missing_note[0] ? missing_note : "(none written)");
+    CHECK(n >= 20);
+}
+
+static int has_status(const char *name, const char *status)
+{
+    for (int i = 0; i < n_cases; i++)
+        if (!strcmp(cases[i].name, name) && !strcmp(cases[i].status, status)) return 1;
+    return 0;
+}
+
+/* The shortest inputs, as defined for voce where the reference refuses them:
+ *   Whisper without the 30 s padding, n < 201 samples (torch's reflect padding of 200
+ *   needs 201): n / 160 frames, none below 160 samples; from 160 to 200 samples the
+ *   input zero-extended to 201 (status zext201 in cases.txt);
+ *   fbank, n < 400 (one 25 ms window; torchaudio raises, Kaldi gives no frames): none;
+ *   NeMo takes anything (seq_len = n / 160; 0 or 1 valid frames come out as zeros).
+ * NaN and infinite samples count as zeros: the output equals that of the same audio
+ * with those samples set to 0, offline and streamed. Silence gives the floors exactly. */
+static void test_edge_inputs(void)
+{
+    NEED_CASES();
+    kind_stats ks[4];
+    memset(ks, 0, sizeof ks);
+    int run = 0, failed = 0, refused = 0;
+    for (int ci = 0; ci < n_cases; ci++) {
+        const fcase *c = &cases[ci];
+        if (!is_edge_stem(c->stem) || !strcmp(c->stem, "nan")) continue;
+        run++;
+        if (!strcmp(c->status, "error")) {
+            if (has_status(c->name, "zext201")) continue;
+            size_t n;
+            float *x = load_audio(c->stem, &n), *got = NULL;
+            size_t frames = 7;
+            voce_status st = x ? offline(c->kind, c->n_mels, c->opt, x, n, &got, &frames) : VOCE_ERR_IO;
+            size_t want = c->kind == VOCE_FEATURES_WHISPER ? n / 160 : 0;
+            if (st != VOCE_OK || frames != want || got) {
+                printf("  %s (%zu samples; the reference refuses it): voce -> %s (%s), %zu frames, expected %zu\n",
+                       c->name, n, voce_status_str(st), st ? voce_last_error() : "", frames, want);
+                failed++;
+            }
+            refused++;
+            free(x);
+            free(got);
+            continue;
+        }
+        /* ok and zext201: compare; nan_zeroed also against voce on the NaN audio */
+        failed += run_reference(c, c->stem, &ks[c->kind]);
+        if (!strcmp(c->stem, "nan_zeroed")) failed += run_reference(c, "nan", &ks[c->kind]);
+    }
+    printf("  %d edge references (%d refused by the reference), %d differ; max |voce - ref| whisper %.3g, nemo %.3g, "
+           "fbank %.3g\n", run, refused, failed, ks[1].max_all, ks[2].max_all, ks[3].max_all);
+    CHECK(run >= 30 && refused >= 6); /* Whisper 6, fbank 6 more when torchaudio made them */
+    CHECK(failed == 0);
+
+    /* silence: the floors, exactly as float32 computes them */
+    float zeros[16000] = {0};
+    static const struct {
+        voce_features_kind kind;
+        int opt;
+        double value;
+    } floors[] = {{VOCE_FEATURES_WHISPER, 0, -1.5},                 /* (log10(1e-10) + 4) / 4 */
+                  {VOCE_FEATURES_NEMO, 0, -16.635532333438686},     /* ln(2^-24) */
+                  {VOCE_FEATURES_NEMO, 1, 0.0},                     /* constant bins normalise to 0 */
+                  {VOCE_FEATURES_FBANK, 0, -15.942385152878742}};   /* ln(FLT_EPSILON) */
+    for (size_t k = 0; k < sizeof floors / sizeof floors[0]; k++) {
+        float *y = NULL;
+        size_t frames = 0;
+        CHECK_OK(offline(floors[k].kind, 80, floors[k].opt, zeros, 16000, &y, &frames));
+        size_t valid = floors[k].kind == VOCE_FEATURES_NEMO ? 100 : frames;
+        double w = 0;
+        for (size_t i = 0; i < valid * 80; i++) w = fmax(w, fabs(y[i] - floors[k].value));
+        for (size_t i = valid * 80; i < frames * 80; i++) w = fmax(w, fabs(y[i])); /* NeMo's masked frames */
+        free(y);
+        CHECK_MSG(frames >= 98 && w < 2e-6, "%s (opt %d) on 1 s of zeros: %zu frames, max |y - %g| = %g",
+                  names[floors[k].kind], floors[k].opt, frames, floors[k].value, w);
+    }
+
+    /* infinities too count as zeros, and the stream treats them the same */
+    size_t n;
+    float *x = load_audio("nan_zeroed", &n), *nan = load_audio("nan", &n);
+    CHECK(x && nan && n > 4000);
+    float *inf = malloc(sizeof *inf * n);
+    CHECK(inf);
+    for (size_t i = 0; i < n; i++) inf[i] = isnan(nan[i]) ? (i % 2 ? INFINITY : -INFINITY) : nan[i];
+    for (int kind = 1; kind <= 3; kind++) {
+        float *a = NULL, *b = NULL;
+        size_t fa = 0, fb = 0;
+        voce_status sa = offline((voce_features_kind)kind, 80, 0, x, n, &a, &fa);
+        voce_status sb = offline((voce_features_kind)kind, 80, 0, inf, n, &b, &fb);
+        int same = sa == VOCE_OK && sb == VOCE_OK && fa == fb && fa > 0 && !memcmp(a, b, fa * 80 * sizeof(float));
+        free(a), free(b);
+        if (!same) {
+            free(x), free(nan), free(inf);
+            CHECK_MSG(0, "%s: infinite samples do not give the output of zeros", names[kind]);
+        }
+    }
+    free(x), free(nan), free(inf);
+}
+
+/* ---- streaming ---- */
+
+/* Pushes x in pieces of `piece` samples, pulling whatever is ready after each push,
+ * then flushes and pulls the rest. *ready_before_flush: frames pulled before flush. */
+static voce_status stream_all(voce_features *fe, const float *x, size_t n, size_t piece, float *out, size_t cap,
+                              size_t *got, size_t *ready_before_flush)
+{
+    int M = voce_features_n_mels(fe);
+    size_t k = 0, t;
+    voce_status st;
+    voce_features_reset(fe);
+    for (size_t i = 0; i < n; i += piece) {
+        if ((st = voce_features_push(fe, x + i, n - i < piece ? n - i : piece))) return st;
+        do {
+            t = 0;
+            if ((st = voce_features_pull(fe, out + k * (size_t)M, cap - k, &t))) return st;
+            k += t;
+        } while (t && k < cap);
+    }
+    *ready_before_flush = k;
+    if ((st = voce_features_flush(fe))) return st;
+    do {
+        t = 0;
+        if ((st = voce_features_pull(fe, out + k * (size_t)M, cap - k, &t))) return st;
+        k += t;
+    } while (t && k < cap);
+    *got = k;
+    return VOCE_OK;
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = same_float(a[i], b[i]) ? 0 : isnan(a[i]) || isnan(b[i]) ? INFINITY : fabs((double)a[i] - b[i]);
+        if (d > w) w = d;
+    }
+    return w;
+}
+
+/* Is there a Whisper reference with the 30 s of zeros for stem at n_mels? */
+static int has_case(int n_mels, const char *stem)
+{
+    for (int i = 0; i < n_cases; i++)
+        if (cases[i].kind == VOCE_FEATURES_WHISPER && cases[i].opt && cases[i].n_mels == n_mels &&
+            !strcmp(cases[i].stem, stem))
+            return 1;
+    return 0;
+}
+
+/* Frames a stream of n samples gives before flush (docs/features.md, Streaming): those
+ * whose samples have all arrived. Whisper's frame t reads samples 160 t - 200 ..
+ * 160 t + 199, reflected about 0 (frame 0 needs sample 200); NeMo's the same span with
+ * zeros before 0; fbank's 160 t .. 160 t + 399. Past the end only flush can tell. */
+static size_t ready_before_end(voce_features_kind kind, size_t n, size_t frames)
+{
+    size_t k = 0;
+    for (size_t t = 0; t < frames; t++) {
+        size_t last = kind == VOCE_FEATURES_FBANK ? 160 * t + 399 : 160 * t + 199;
+        if (kind == VOCE_FEATURES_WHISPER && 200 - (long)(160 * t) > (long)last) last = 200 - 160 * t;
+        k += last < n;
+    }
+    return k;
+}
+
+/* Streaming gives the offline frames: Whisper after voce_features_finish on the whole
+ * streamed block equals compute(); NeMo streams its valid frames (seq_len = n / 160,
+ * unnormalised, unpadded), equal to the first n / 160 of compute() with
+ * nemo_normalize = 0, and voce_features_finish normalises them as compute() does;
+ * fbank's equal compute()'s. Frames come out as soon as their samples are in. */
+static void test_streaming_equals_offline(void)
+{
+    NEED_CASES();
+    static const size_t pieces[] = {1, 160, 511, 4000};
+    static const struct {
+        voce_features_kind kind;
+        int n_mels;
+    } fronts[] = {{VOCE_FEATURES_WHISPER, 80}, {VOCE_FEATURES_WHISPER, 128}, {VOCE_FEATURES_NEMO, 80},
+                  {VOCE_FEATURES_NEMO, 128}, {VOCE_FEATURES_FBANK, 80}};
+    double worst[4] = {0, 0, 0, 0}, nemo_norm_worst = 0;
+    int runs = 0, failed = 0;
+    char done[MAX_CASES][96];
+    int n_done = 0;
+    for (int ci = 0; ci < n_cases; ci++) {
+        const char *stem = cases[ci].stem;
+        int seen = 0;
+        for (int d = 0; d < n_done; d++) seen |= !strcmp(done[d], stem);
+        if (seen) continue;
+        snprintf(done[n_done++], sizeof done[0], "%s", stem);
+        size_t n;
+        float *x = load_audio(stem, &n);
+        CHECK_MSG(x, "audio %s missing", stem);
+        /* pieces of 1 sample on three inputs only (every sample a call) */
+        int one_ok = !strcmp(stem, "jfk") || !strcmp(stem, "square") || !strncmp(stem, "short", 5) ||
+                     !strcmp(stem, "librispeech_1089_134691_0000");
+        for (size_t fi = 0; fi < sizeof fronts / sizeof fronts[0]; fi++) {
+            voce_features_kind kind = fronts[fi].kind;
+            int M = fronts[fi].n_mels;
+            float *off = NULL;
+            size_t n_off = 0;
+            if (offline(kind, M, 0, x, n, &off, &n_off)) continue; /* refused inputs: test_edge_inputs */
+            voce_features_config cfg = config_of(kind, M, 0);
+            voce_features *fe = NULL;
+            voce_status st = voce_features_create(&cfg, &fe);
+            size_t cap = n_off + 64;
+            float *s = malloc(sizeof *s * cap * (size_t)M);
+            if (st || !s) {
+                free(off), free(s), free(x), voce_features_destroy(fe);
+                CHECK_OK(st);
+                CHECK(s);
+            }
+            /* frames before NeMo's padding: those the stream must give */
+            size_t want = n_off;
+            if (kind == VOCE_FEATURES_NEMO) want = n / 160; /* seq_len: the valid frames */
+            for (size_t pi = 0; pi < sizeof pieces / sizeof pieces[0]; pi++) {
+                if (pieces[pi] == 1 && !one_ok) continue;
+                size_t got = 0, early = 0;
+                st = stream_all(fe, x, n, pieces[pi], s, cap, &got, &early);
+                runs++;
+                if (st) {
+                    printf("  %s %d-mel, %s, pieces of %zu: %s (%s)\n", kind_name(kind), M, stem, pieces[pi],
+                           voce_status_str(st), voce_last_error());
+                    failed++;
+                    continue;
+                }
+                if (kind == VOCE_FEATURES_WHISPER && got) voce_features_finish(fe, s, got);
+                size_t cmp = kind == VOCE_FEATURES_NEMO ? (got < want ? got : want) : got;
+                double d = max_abs_diff(s, off, cmp * (size_t)M);
+                if (d > worst[kind]) worst[kind] = d;
+                int bad_count = got != want;
+                size_t early_want = ready_before_end(kind, n, want);
+                int late = early != early_want;
+                if (bad_count || d >= 1e-6 || late) {
+                    printf("  %s %d-mel, %s, pieces of %zu: %zu frames streamed (%zu before flush), offline %zu "
+                           "(%zu expected from the stream, %zu before flush); max |stream - offline| %.3g\n",
+                           kind_name(kind), M, stem, pieces[pi], got, early, n_off, want, early_want, d);
+                    if (d >= 1e-6) {
+                        for (size_t k = 0; k < cmp * (size_t)M; k++)
+                            if (!(fabs((double)s[k] - off[k]) < 1e-6) && !same_float(s[k], off[k])) {
+                                printf("    first at frame %zu bin %zu: stream %.7g offline %.7g\n", k / (size_t)M,
+                                       k % (size_t)M, s[k], off[k]);
+                                break;
+                            }
+                    }
+                    failed++;
+                }
+            }
+            /* Whisper with the 30 s of zeros: flush appends them; finish on the whole
+             * block gives compute()'s frames */
+            if (kind == VOCE_FEATURES_WHISPER && has_case(M, stem)) {
+                float *padded = NULL, *sp = NULL;
+                size_t n_pad = 0, got = 0, early = 0;
+                voce_features_config cp = config_of(kind, M, 1);
+                voce_features *fp = NULL;
+                st = voce_features_create(&cp, &fp);
+                if (!st) st = offline(kind, M, 1, x, n, &padded, &n_pad);
+                if (!st && !(sp = malloc(sizeof *sp * (n_pad + 64) * (size_t)M))) st = VOCE_ERR_NOMEM;
+                for (size_t pi = 1; !st && pi < sizeof pieces / sizeof pieces[0]; pi++) {
+                    st = stream_all(fp, x, n, pieces[pi], sp, n_pad + 64, &got, &early);
+                    if (!st) st = voce_features_finish(fp, sp, got);
+                    int count_ok = got == n_pad && got == (n + 480000) / 160;
+                    double d = st || !count_ok ? INFINITY : max_abs_diff(sp, padded, n_pad * (size_t)M);
+                    worst[kind] = fmax(worst[kind], d);
+                    if (d >= 1e-6) {
+                        printf("  whisper %d-mel with 30 s of zeros, %s, pieces of %zu: %s, %zu frames streamed, "
+                               "offline %zu; max |stream - offline| %.3g\n", M, stem, pieces[pi],
+                               voce_status_str(st), got, n_pad, d);
+                        failed++;
+                    }
+                    runs++;
+                }
+                free(padded);
+                free(sp);
+                voce_features_destroy(fp);
+            }
+            /* NeMo with normalisation: voce_features_finish on the streamed block
+             * normalises it as compute() does (over the valid frames) */
+            if (kind == VOCE_FEATURES_NEMO && want > 1) {
+                float *norm = NULL;
+                size_t n_norm = 0, got = 0, early = 0;
+                voce_features_config cn = config_of(kind, M, 1);
+                voce_features *fn = NULL;
+                st = voce_features_create(&cn, &fn);
+                if (!st) st = offline(kind, M, 1, x, n, &norm, &n_norm);
+                if (!st) st = stream_all(fn, x, n, 4000, s, cap, &got, &early);
+                if (!st) st = voce_features_finish(fn, s, got);
+                double d = st || got != want ? INFINITY : max_abs_diff(s, norm, want * (size_t)M);
+                nemo_norm_worst = fmax(nemo_norm_worst, d);
+                if (d >= 1e-6) {
+                    printf("  nemo %d-mel normalised, %s: %s, %zu frames streamed, %zu valid; finish() vs "
+                           "compute() %.3g\n", M, stem, voce_status_str(st), got, want, d);
+                    failed++;
+                }
+                runs++;
+                free(norm);
+                voce_features_destroy(fn);
+            }
+            free(s);
+            free(off);
+            voce_features_destroy(fe);
+        }
+        free(x);
+    }
+    /* the end of the audio at every position that matters to the frames before flush:
+     * jfk cut to lengths around the frame grid */
+    static const size_t lens[] = {199, 200, 201, 359, 360, 399, 400, 401, 559, 560, 16000, 16001, 16039, 16040, 16041,
+                                  16159, 16199, 16200, 16201, 16239, 16240, 16399, 16400};
+    size_t n_jfk;
+    float *jfk = load_audio("jfk", &n_jfk);
+    CHECK(jfk && n_jfk > 17000);
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        for (size_t fi = 0; fi < sizeof fronts / sizeof fronts[0]; fi += 2) { /* 80 mels */
+            voce_features_kind kind = fronts[fi].kind;
+            float *off = NULL, *s = NULL;
+            size_t n_off = 0, got = 0, early = 0, n = lens[li];
+            voce_features_config cfg = config_of(kind, 80, 0);
+            voce_features *fe = NULL;
+            voce_status st = voce_features_create(&cfg, &fe);
+            if (!st) st = offline(kind, 80, 0, jfk + 5000, n, &off, &n_off);
+            size_t want = kind == VOCE_FEATURES_NEMO ? n / 160 : n_off;
+            if (!st && !(s = malloc(sizeof *s * (n_off + 8) * 80))) st = VOCE_ERR_NOMEM;
+            if (!st) st = stream_all(fe, jfk + 5000, n, li % 2 ? 160 : 511, s, n_off + 8, &got, &early);
+            if (!st && kind == VOCE_FEATURES_WHISPER && got) st = voce_features_finish(fe, s, got);
+            double d = st || got != want ? INFINITY : max_abs_diff(s, off, want * 80);
+            size_t early_want = ready_before_end(kind, n, want);
+            if (d >= 1e-6 || early != early_want) {
+                printf("  %s, %zu samples: %s, %zu frames (%zu before flush; expected %zu, %zu before flush), max "
+                       "|stream - offline| %.3g\n", kind_name(kind), n, voce_status_str(st), got, early, want,
+                       early_want, d);
+                failed++;
+            }
+            runs++;
+            free(off), free(s);
+            voce_features_destroy(fe);
+        }
+    }
+    free(jfk);
+    printf("  %d streamed runs: max |stream - offline| whisper %.3g, nemo %.3g (normalised by finish(): %.3g), "
+           "fbank %.3g; %d differ\n", runs, worst[1], worst[2], nemo_norm_worst, worst[3], failed);
+    CHECK(runs >= 100);
+    CHECK(failed == 0);
+}
+
+int main(void)
+{
+    vt_run("offline_matches_reference", test_offline_matches_reference);
+    vt_run("fbank_references_present", test_fbank_references_present);
+    vt_run("streaming_equals_offline", test_streaming_equals_offline);
+    vt_run("edge_inputs", test_edge_inputs);
+    return vt_finish();
+}
