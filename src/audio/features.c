@@ -5,10 +5,17 @@
 #include <string.h>
 
 #include "audio/features_int.h"
+#include "audio/mel.h"
 #include "core/error.h"
 
 /* Samples pushed per step of compute(): memory stays flat whatever the input length. */
 #define COMPUTE_CHUNK 65536
+
+voce_status vc_frontend_slaney_filters(const voce_features_config *c, float *out)
+{
+    return vc_mel_filters(c->sample_rate, c->n_fft, c->n_mels, 0.0, c->sample_rate / 2.0, VC_MEL_SLANEY,
+                          VC_MEL_NORM_SLANEY, out);
+}
 
 voce_status vc_frontend_recipe_of(const voce_features_config *c, vc_frontend_recipe *r)
 {

@@ -22,6 +22,10 @@ typedef struct vc_frontend_recipe {
     voce_status (*filters)(const voce_features_config *c, float *out);
 } vc_frontend_recipe;
 
+/* librosa's Slaney mel filters with Slaney norm, 0 Hz to Nyquist: what Whisper
+ * (mel_filters.npz) and NeMo both use. */
+voce_status vc_frontend_slaney_filters(const voce_features_config *c, float *out);
+
 /* The recipe of c->kind for an already validated config. */
 voce_status vc_frontend_recipe_of(const voce_features_config *c, vc_frontend_recipe *r);
 

@@ -13,17 +13,10 @@
 #include <math.h>
 
 #include "audio/frontend.h"
-#include "audio/mel.h"
 
 #define NEMO_PREEMPH 0.97f
 #define NEMO_LOG_GUARD 0x1p-24f   /* log_zero_guard_value 2 ** -24, type "add" */
 #define NEMO_STD_GUARD 1e-5f      /* CONSTANT, added to the standard deviation */
-
-static voce_status nemo_filters(const voce_features_config *c, float *out)
-{
-    return vc_mel_filters(c->sample_rate, c->n_fft, c->n_mels, 0.0, c->sample_rate / 2.0, VC_MEL_SLANEY,
-                          VC_MEL_NORM_SLANEY, out);
-}
 
 voce_status vc_nemo_recipe(const voce_features_config *c, vc_frontend_recipe *r)
 {
@@ -38,7 +31,7 @@ voce_status vc_nemo_recipe(const voce_features_config *c, vc_frontend_recipe *r)
     r->log_guard = NEMO_LOG_GUARD;
     r->drop_last = 1; /* the STFT's last frame is not among the valid ones */
     r->end_zeros = 0;
-    r->filters = nemo_filters;
+    r->filters = vc_frontend_slaney_filters;
     return VOCE_OK;
 }
 

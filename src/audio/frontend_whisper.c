@@ -6,17 +6,10 @@
 #include <math.h>
 
 #include "audio/frontend.h"
-#include "audio/mel.h"
 
 #define WHISPER_CHUNK_S 30      /* audio.py CHUNK_LENGTH */
 #define WHISPER_LOG_FLOOR 1e-10f
 #define WHISPER_DYNAMIC_RANGE 8.0f
-
-static voce_status whisper_filters(const voce_features_config *c, float *out)
-{
-    return vc_mel_filters(c->sample_rate, c->n_fft, c->n_mels, 0.0, c->sample_rate / 2.0, VC_MEL_SLANEY,
-                          VC_MEL_NORM_SLANEY, out);
-}
 
 voce_status vc_whisper_recipe(const voce_features_config *c, vc_frontend_recipe *r)
 {
@@ -30,7 +23,7 @@ voce_status vc_whisper_recipe(const voce_features_config *c, vc_frontend_recipe 
     r->log_guard = WHISPER_LOG_FLOOR;
     r->drop_last = 1;
     r->end_zeros = c->whisper_pad_30s ? (int64_t)WHISPER_CHUNK_S * c->sample_rate : 0;
-    r->filters = whisper_filters;
+    r->filters = vc_frontend_slaney_filters;
     return VOCE_OK;
 }
 
