@@ -41,12 +41,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_fft: %s\n", voce_last_error());
             return 1;
         }
-        float *x = malloc(n * sizeof(float)), *y = malloc((n + 2) * sizeof(float));
+        double *x = malloc(n * sizeof(double)), *y = malloc((n + 2) * sizeof(double));
         if (!x || !y) return 1;
         unsigned r = 12345;
         for (size_t j = 0; j < n; j++) {
             r = r * 1103515245u + 12345u;
-            x[j] = (float)((r >> 8) & 0xffff) / 32768.0f - 1.0f;
+            x[j] = (double)((r >> 8) & 0xffff) / 32768.0 - 1.0;
         }
         const int iters = 256;
         double sink = 0;

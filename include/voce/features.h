@@ -129,7 +129,10 @@ void voce_features_reset(voce_features *fe);
  * as the input: Whisper's floor at (max - 8) and (x + 4) / 4; NeMo's per-feature
  * normalisation (when nemo_normalize), the masked and pad frames not added (n_frames
  * does not change); nothing for fbank. Streaming all of an input, then finish, gives
- * the offline frames bit for bit (NeMo: its first n / 160, the valid ones). */
+ * the offline frames bit for bit for Whisper; for NeMo (its first n / 160 rows, the
+ * valid ones) within the float rounding of the frames handed in, magnified by the
+ * division by each band's deviation (docs/features.md, "Streaming"): compute() keeps
+ * the logs in double until normalised. */
 voce_status voce_features_finish(const voce_features *fe, float *frames, size_t n_frames);
 
 #ifdef __cplusplus

@@ -79,42 +79,53 @@ int64_t vc_features_frame_count(const voce_features *fe, int64_t n)
     return fe->recipe.drop_last && frames > 0 ? frames - 1 : frames;
 }
 
-voce_status vc_features_run(const voce_features *fe, vc_stft_stream *s, float *out, size_t max, size_t *n)
+voce_status vc_features_run(const voce_features *fe, vc_stft_stream *s, float *out, double *out64, size_t max,
+                            size_t *n)
 {
     /* Before the end only frames certain to exist: a frame the end will drop may
      * already have all its samples. */
     int64_t limit = s->n_frames >= 0 ? s->n_frames : vc_features_frame_count(fe, s->pushed);
     size_t got = 0, n_mels = (size_t)fe->cfg.n_mels;
+    double row[VC_FEATURES_MAX_MELS];
     voce_status st = VOCE_OK;
     while (got < max && s->next < limit && vc_stft_frame_ready(s)) {
-        const float *power;
+        const double *power;
         st = vc_stft_next(s, &power);
         if (st) break;
-        float *row = out + got * n_mels;
-        vc_melbank_apply(&fe->mel, power, row);
-        vc_log_apply(fe->recipe.log, fe->recipe.log_guard, row, fe->cfg.n_mels);
+        double *dst = out64 ? out64 + got * n_mels : row;
+        vc_melbank_log(&fe->mel, fe->recipe.log, fe->recipe.log_guard, power, dst);
+        if (!out64)
+            for (size_t m = 0; m < n_mels; m++) out[got * n_mels + m] = (float)row[m];
         got++;
     }
     *n = got;
     return st;
 }
 
-/* Every frame of pcm into out (n_frames rows), on a stream of its own. */
-static voce_status run_all(const voce_features *fe, const float *pcm, size_t n, float *out, size_t n_frames)
+/* The frames s can give into rows *got .. of out or out64 (n_frames rows in all). */
+static voce_status run_into(const voce_features *fe, vc_stft_stream *s, float *out, double *out64, size_t n_frames,
+                            size_t *got)
+{
+    size_t k = 0, off = *got * (size_t)fe->cfg.n_mels;
+    voce_status st = vc_features_run(fe, s, out ? out + off : NULL, out64 ? out64 + off : NULL, n_frames - *got, &k);
+    *got += k;
+    return st;
+}
+
+/* Every frame of pcm into out or out64 (n_frames rows), on a stream of its own. */
+static voce_status run_all(const voce_features *fe, const float *pcm, size_t n, float *out, double *out64,
+                           size_t n_frames)
 {
     vc_stft_stream s;
     voce_status st = vc_stft_stream_init(&s, &fe->stft);
-    size_t got = 0, k = 0, n_mels = (size_t)fe->cfg.n_mels;
+    size_t got = 0;
     for (size_t i = 0; i < n && !st; i += COMPUTE_CHUNK) {
         st = vc_stft_push(&s, pcm + i, n - i < COMPUTE_CHUNK ? n - i : COMPUTE_CHUNK);
-        if (!st) st = vc_features_run(fe, &s, out + got * n_mels, n_frames - got, &k);
-        got += k;
-        k = 0;
+        if (!st) st = run_into(fe, &s, out, out64, n_frames, &got);
     }
     if (!st) {
         vc_stft_end(&s, fe->recipe.end_zeros, (int64_t)n_frames);
-        st = vc_features_run(fe, &s, out + got * n_mels, n_frames - got, &k);
-        got += k;
+        st = run_into(fe, &s, out, out64, n_frames, &got);
     }
     if (!st && got != n_frames)
         st = vc_error(VOCE_ERR_INTERNAL, "features: %zu frames computed, %zu expected", got, n_frames);
@@ -122,11 +133,23 @@ static voce_status run_all(const voce_features *fe, const float *pcm, size_t n, 
     return st;
 }
 
-static void whole_input_steps(const voce_features *fe, float *frames, size_t n_frames)
+static int normalizes(const voce_features *fe) { return fe->cfg.kind == VOCE_FEATURES_NEMO && fe->cfg.nemo_normalize; }
+
+/* NeMo's per-feature normalisation divides by each bin's standard deviation, which
+ * for a band that stays at the log floor is tiny: the logs are then kept in double
+ * until normalised, as float logs would carry their rounding (1e-6) over into the
+ * result magnified 100-fold. */
+static voce_status compute_normalized(const voce_features *fe, const float *pcm, size_t n, float *out, size_t valid)
 {
-    if (fe->cfg.kind == VOCE_FEATURES_WHISPER) vc_whisper_scale(frames, n_frames, fe->cfg.n_mels);
-    if (fe->cfg.kind == VOCE_FEATURES_NEMO && fe->cfg.nemo_normalize)
-        vc_nemo_normalize(frames, n_frames, fe->cfg.n_mels);
+    size_t n_mels = (size_t)fe->cfg.n_mels;
+    if (valid > SIZE_MAX / sizeof(double) / n_mels)
+        return vc_error(VOCE_ERR_NOMEM, "features: %zu frames are beyond what memory can hold", valid);
+    double *logs = malloc(sizeof(double) * (valid ? valid : 1) * n_mels);
+    if (!logs) return vc_error(VOCE_ERR_NOMEM, "out of memory for %zu feature frames", valid);
+    voce_status st = run_all(fe, pcm, n, NULL, logs, valid);
+    if (!st) st = vc_nemo_normalize_f64(logs, valid, fe->cfg.n_mels, out);
+    free(logs);
+    return st;
 }
 
 voce_status voce_features_compute(voce_features *fe, const float *pcm, size_t n, float **frames, size_t *n_frames)
@@ -145,12 +168,17 @@ voce_status voce_features_compute(voce_features *fe, const float *pcm, size_t n,
         return vc_error(VOCE_ERR_NOMEM, "features: %zu frames are beyond what memory can hold", total);
     float *out = calloc(total * n_mels, sizeof(float)); /* NeMo's masked and pad frames: 0 */
     if (!out) return vc_error(VOCE_ERR_NOMEM, "out of memory for %zu feature frames", total);
-    voce_status st = run_all(fe, pcm, n, out, valid);
+    voce_status st;
+    if (normalizes(fe)) {
+        st = compute_normalized(fe, pcm, n, out, valid);
+    } else {
+        st = run_all(fe, pcm, n, out, NULL, valid);
+        if (!st && fe->cfg.kind == VOCE_FEATURES_WHISPER) vc_whisper_scale(out, valid, fe->cfg.n_mels);
+    }
     if (st) {
         free(out);
         return st;
     }
-    whole_input_steps(fe, out, valid);
     *frames = out;
     *n_frames = total;
     return VOCE_OK;
@@ -159,6 +187,7 @@ voce_status voce_features_compute(voce_features *fe, const float *pcm, size_t n,
 voce_status voce_features_finish(const voce_features *fe, float *frames, size_t n_frames)
 {
     if (!fe || (!frames && n_frames)) return vc_error(VOCE_ERR_INVALID_ARG, "voce_features_finish: NULL argument");
-    whole_input_steps(fe, frames, n_frames);
+    if (fe->cfg.kind == VOCE_FEATURES_WHISPER) vc_whisper_scale(frames, n_frames, fe->cfg.n_mels);
+    if (normalizes(fe)) return vc_nemo_normalize(frames, n_frames, fe->cfg.n_mels);
     return VOCE_OK;
 }

@@ -8,7 +8,6 @@
 #define MIN_RATE 1000
 #define MAX_RATE 384000
 #define MAX_FFT 65536
-#define MAX_MELS 1024
 #define MAX_PAD_TO 4096
 
 voce_features_config voce_features_config_default(voce_features_kind kind)
@@ -60,7 +59,7 @@ voce_status vc_features_check(const voce_features_config *c)
     if (c->n_fft % 2) return vc_error(VOCE_ERR_INVALID_ARG, "features: n_fft %d is odd (centring needs it even)", c->n_fft);
     if (c->win_length < 2 || c->win_length > c->n_fft) return bad("win_length", c->win_length, 2, c->n_fft);
     if (c->hop_length < 1 || c->hop_length > MAX_FFT) return bad("hop_length", c->hop_length, 1, MAX_FFT);
-    if (c->n_mels < 1 || c->n_mels > MAX_MELS) return bad("n_mels", c->n_mels, 1, MAX_MELS);
+    if (c->n_mels < 1 || c->n_mels > VC_FEATURES_MAX_MELS) return bad("n_mels", c->n_mels, 1, VC_FEATURES_MAX_MELS);
     if (c->whisper_pad_30s != 0 && c->whisper_pad_30s != 1) return bad("whisper_pad_30s", c->whisper_pad_30s, 0, 1);
     if (c->nemo_normalize != 0 && c->nemo_normalize != 1) return bad("nemo_normalize", c->nemo_normalize, 0, 1);
     if (c->nemo_pad_to < 0 || c->nemo_pad_to > MAX_PAD_TO) return bad("nemo_pad_to", c->nemo_pad_to, 0, MAX_PAD_TO);

@@ -7,6 +7,9 @@
 #include "audio/frontend.h"
 #include "voce/features.h"
 
+/* The most mel bins a front end takes (a frame's row is held on the stack). */
+#define VC_FEATURES_MAX_MELS 1024
+
 struct voce_features {
     voce_features_config cfg;
     vc_frontend_recipe recipe;
@@ -25,7 +28,9 @@ const char *vc_features_kind_name(voce_features_kind kind);
 /* Frames the whole of n pushed samples gives (before NeMo's padding). */
 int64_t vc_features_frame_count(const voce_features *fe, int64_t n);
 
-/* Up to max frames of s into out (frames x n_mels): mel filters and log. */
-voce_status vc_features_run(const voce_features *fe, vc_stft_stream *s, float *out, size_t max, size_t *n);
+/* Up to max frames of s (mel filters and log) into out, frames x n_mels: floats, or
+ * doubles into out64 when that is not NULL (out is then unused). */
+voce_status vc_features_run(const voce_features *fe, vc_stft_stream *s, float *out, double *out64, size_t max,
+                            size_t *n);
 
 #endif

@@ -27,7 +27,7 @@ voce_status voce_features_pull(voce_features *fe, float *out, size_t max_frames,
     if (n_frames) *n_frames = 0;
     if (!fe || !n_frames || (!out && max_frames))
         return vc_error(VOCE_ERR_INVALID_ARG, "voce_features_pull: NULL argument");
-    return vc_features_run(fe, &fe->stream, out, max_frames, n_frames);
+    return vc_features_run(fe, &fe->stream, out, NULL, max_frames, n_frames);
 }
 
 void voce_features_reset(voce_features *fe)

@@ -8,8 +8,9 @@
  *
  * Complex data is kept split (separate real and imaginary arrays) so that a pass loads
  * and stores whole vectors of real parts and of imaginary parts; only the first pass,
- * the packing and the final split shuffle. Twiddles are computed in double and rounded
- * once. Stockham passes ping-pong between two buffers, so no bit reversal is needed. */
+ * the packing and the final split shuffle. Everything runs in double: the
+ * front ends take logs of bands that can be 1e-8 of a frame's energy, where a float
+ * transform's rounding (about 1e-7 of the largest bin) would show. Stockham passes ping-pong between two buffers, so no bit reversal is needed. */
 #include "fft.h"
 
 #include <math.h>
@@ -18,11 +19,18 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "kernels/cpu/cpu.h"
 
 /* Beyond this a plan's tables would be hundreds of megabytes; speech frames are a few
  * thousand samples. */
 #define VC_FFT_MAX_N ((size_t)1 << 22)
 #define MAX_STAGES 40
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define VC_FFT_X86 1
+#else
+#define VC_FFT_X86 0
+#endif
 
 static const double two_pi = 6.283185307179586476925286766559;
 
@@ -31,8 +39,8 @@ static const double two_pi = 6.283185307179586476925286766559;
 typedef struct {
     int radix;
     size_t s, m;
-    float *twr, *twi; /* [(j - 1) * m + p] = exp(-2 pi i j p / (r m)), j = 1 .. r - 1 */
-    float *tw4;       /* s >= 4: the same, [p][j - 1][re x 4, im x 4], for whole-vector loads */
+    double *twr, *twi; /* [(j - 1) * m + p] = exp(-2 pi i j p / (r m)), j = 1 .. r - 1 */
+    double *tw4;       /* s >= 4: the same, [p][j - 1][re x 4, im x 4], for whole-vector loads */
 } fft_pass;
 
 typedef struct cplan cplan;
@@ -44,30 +52,39 @@ struct cplan {
      * transform of the conjugate chirp over L points, scaled by 1 / L. */
     size_t L;
     cplan *pow2;
-    float *chr, *chi, *kr, *ki;
+    double *chr, *chi, *kr, *ki;
 };
 
 struct vc_fft {
     size_t n;
     cplan *c;          /* length n / 2 when n is even, else n */
-    float *postr, *posti; /* even n: exp(-2 pi i k / n), k = 0 .. n / 2 */
-    float *work;       /* for vc_fft_real */
+    double *postr, *posti; /* even n: exp(-2 pi i k / n), k = 0 .. n / 2 */
+    double *work;       /* for vc_fft_real */
+    int avx2;           /* run the AVX2 + FMA build of the transform */
 };
 
 /* ---- passes ----
  *
- * Written on 4-float vectors (GCC/Clang vector extensions, SSE2 or NEON width) so that
+ * Written on 4-double vectors (GCC/Clang vector extensions: one AVX register, two
+ * SSE2 or NEON ones) so that
  * the code vectorises the same at -O2 under either compiler, with no intrinsics. A
  * pass with s >= 4 runs its butterflies four sub-sequences (q) at a time, all loads and
  * stores contiguous; the first pass (s == 1) runs four p at a time and transposes its
  * outputs into place. Tails of fewer than four run the same code on one lane. */
 
-typedef float vf4 __attribute__((vector_size(16)));
+typedef double vd4 __attribute__((vector_size(32)));
+
+/* GCC warns that passing a 32-byte vector by value would change the ABI between AVX
+ * and non-AVX builds; every function here that does so is static and always inlined,
+ * so no call crosses that boundary. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
 #if defined(__clang__) || __GNUC__ >= 12
 #define SHUF(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
 #else
-typedef int vi4 __attribute__((vector_size(16)));
+typedef long long vi4 __attribute__((vector_size(32)));
 #define SHUF(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (vi4){i0, i1, i2, i3})
 #endif
 
@@ -75,35 +92,35 @@ typedef int vi4 __attribute__((vector_size(16)));
 /* The loops over the r points of a butterfly must unroll, or the vectors spill. */
 #define UNROLL _Pragma("GCC unroll 5")
 
-INLINE vf4 ld(const float *p) { vf4 v; memcpy(&v, p, sizeof v); return v; }
-INLINE void st(float *p, vf4 v) { memcpy(p, &v, sizeof v); }
-INLINE vf4 splat(float x) { return (vf4){x, x, x, x}; }
+INLINE vd4 ld(const double *p) { vd4 v; memcpy(&v, p, sizeof v); return v; }
+INLINE void st(double *p, vd4 v) { memcpy(p, &v, sizeof v); }
+INLINE vd4 splat(double x) { return (vd4){x, x, x, x}; }
 
 /* In-place DFT of r points a[0 .. r-1] (real parts ar, imaginary ai), forward sign. */
-INLINE void dft2(vf4 *ar, vf4 *ai)
+INLINE void dft2(vd4 *ar, vd4 *ai)
 {
-    vf4 tr = ar[0] - ar[1], ti = ai[0] - ai[1];
+    vd4 tr = ar[0] - ar[1], ti = ai[0] - ai[1];
     ar[0] += ar[1]; ai[0] += ai[1];
     ar[1] = tr; ai[1] = ti;
 }
 
 /* b1,2 = a0 - (a1 + a2) / 2 -/+ i (sqrt 3 / 2)(a1 - a2) */
-INLINE void dft3(vf4 *ar, vf4 *ai)
+INLINE void dft3(vd4 *ar, vd4 *ai)
 {
-    const float h = 0.86602540378443865f;
-    vf4 t1r = ar[1] + ar[2], t1i = ai[1] + ai[2];
-    vf4 t2r = ar[0] - 0.5f * t1r, t2i = ai[0] - 0.5f * t1i;
-    vf4 dr = h * (ar[1] - ar[2]), di = h * (ai[1] - ai[2]);
+    const double h = 0.86602540378443865;
+    vd4 t1r = ar[1] + ar[2], t1i = ai[1] + ai[2];
+    vd4 t2r = ar[0] - 0.5 * t1r, t2i = ai[0] - 0.5 * t1i;
+    vd4 dr = h * (ar[1] - ar[2]), di = h * (ai[1] - ai[2]);
     ar[0] += t1r; ai[0] += t1i;
     ar[1] = t2r + di; ai[1] = t2i - dr;
     ar[2] = t2r - di; ai[2] = t2i + dr;
 }
 
 /* b1,3 = (a0 - a2) -/+ i (a1 - a3) */
-INLINE void dft4(vf4 *ar, vf4 *ai)
+INLINE void dft4(vd4 *ar, vd4 *ai)
 {
-    vf4 t0r = ar[0] + ar[2], t0i = ai[0] + ai[2], t1r = ar[0] - ar[2], t1i = ai[0] - ai[2];
-    vf4 t2r = ar[1] + ar[3], t2i = ai[1] + ai[3], t3r = ar[1] - ar[3], t3i = ai[1] - ai[3];
+    vd4 t0r = ar[0] + ar[2], t0i = ai[0] + ai[2], t1r = ar[0] - ar[2], t1i = ai[0] - ai[2];
+    vd4 t2r = ar[1] + ar[3], t2i = ai[1] + ai[3], t3r = ar[1] - ar[3], t3i = ai[1] - ai[3];
     ar[0] = t0r + t2r; ai[0] = t0i + t2i;
     ar[2] = t0r - t2r; ai[2] = t0i - t2i;
     ar[1] = t1r + t3i; ai[1] = t1i - t3r;
@@ -112,16 +129,16 @@ INLINE void dft4(vf4 *ar, vf4 *ai)
 
 /* With w = exp(-2 pi i / 5) = c1 - i s1 and w^2 = c2 - i s2, pairing the inputs
  * symmetric about 0 (a1 with a4, a2 with a3) halves the multiplications. */
-INLINE void dft5(vf4 *ar, vf4 *ai)
+INLINE void dft5(vd4 *ar, vd4 *ai)
 {
-    const float c1 = 0.30901699437494742f, s1 = 0.95105651629515357f;
-    const float c2 = -0.80901699437494742f, s2 = 0.58778525229247313f;
-    vf4 s14r = ar[1] + ar[4], s14i = ai[1] + ai[4], d14r = ar[1] - ar[4], d14i = ai[1] - ai[4];
-    vf4 s23r = ar[2] + ar[3], s23i = ai[2] + ai[3], d23r = ar[2] - ar[3], d23i = ai[2] - ai[3];
-    vf4 e1r = ar[0] + c1 * s14r + c2 * s23r, e1i = ai[0] + c1 * s14i + c2 * s23i;
-    vf4 e2r = ar[0] + c2 * s14r + c1 * s23r, e2i = ai[0] + c2 * s14i + c1 * s23i;
-    vf4 o1r = s1 * d14r + s2 * d23r, o1i = s1 * d14i + s2 * d23i;
-    vf4 o2r = s2 * d14r - s1 * d23r, o2i = s2 * d14i - s1 * d23i;
+    const double c1 = 0.30901699437494742, s1 = 0.95105651629515357;
+    const double c2 = -0.80901699437494742, s2 = 0.58778525229247313;
+    vd4 s14r = ar[1] + ar[4], s14i = ai[1] + ai[4], d14r = ar[1] - ar[4], d14i = ai[1] - ai[4];
+    vd4 s23r = ar[2] + ar[3], s23i = ai[2] + ai[3], d23r = ar[2] - ar[3], d23i = ai[2] - ai[3];
+    vd4 e1r = ar[0] + c1 * s14r + c2 * s23r, e1i = ai[0] + c1 * s14i + c2 * s23i;
+    vd4 e2r = ar[0] + c2 * s14r + c1 * s23r, e2i = ai[0] + c2 * s14i + c1 * s23i;
+    vd4 o1r = s1 * d14r + s2 * d23r, o1i = s1 * d14i + s2 * d23i;
+    vd4 o2r = s2 * d14r - s1 * d23r, o2i = s2 * d14i - s1 * d23i;
     ar[0] += s14r + s23r; ai[0] += s14i + s23i;
     ar[1] = e1r + o1i; ai[1] = e1i - o1r;
     ar[4] = e1r - o1i; ai[4] = e1i + o1r;
@@ -129,7 +146,7 @@ INLINE void dft5(vf4 *ar, vf4 *ai)
     ar[3] = e2r - o2i; ai[3] = e2i + o2r;
 }
 
-INLINE void dft(const int r, vf4 *ar, vf4 *ai)
+INLINE void dft(const int r, vd4 *ar, vd4 *ai)
 {
     switch (r) {
     case 2: dft2(ar, ai); break;
@@ -140,19 +157,19 @@ INLINE void dft(const int r, vf4 *ar, vf4 *ai)
 }
 
 /* a *= w, complex */
-INLINE void twiddle(vf4 *ar, vf4 *ai, vf4 wr, vf4 wi)
+INLINE void twiddle(vd4 *ar, vd4 *ai, vd4 wr, vd4 wi)
 {
-    vf4 t = *ar * wr - *ai * wi;
+    vd4 t = *ar * wr - *ai * wi;
     *ai = *ar * wi + *ai * wr;
     *ar = t;
 }
 
 /* One lane: the tails, and sizes below four. */
-INLINE void pass_point(const int r, const fft_pass *ps, size_t p, size_t q, const float *restrict xr,
-                       const float *restrict xi, float *restrict yr, float *restrict yi)
+INLINE void pass_point(const int r, const fft_pass *ps, size_t p, size_t q, const double *restrict xr,
+                       const double *restrict xi, double *restrict yr, double *restrict yi)
 {
     const size_t s = ps->s, m = ps->m;
-    vf4 ar[5], ai[5];
+    vd4 ar[5], ai[5];
     UNROLL
     for (int k = 0; k < r; k++) {
         ar[k] = splat(xr[q + s * (p + (size_t)k * m)]);
@@ -170,11 +187,11 @@ INLINE void pass_point(const int r, const fft_pass *ps, size_t p, size_t q, cons
 }
 
 /* Writes b_j(p + l), j < r, l < 4, to y[r (p + l) + j]: a transpose of r x 4. */
-INLINE void store_transposed(const int r, float *y, const vf4 *b)
+INLINE void store_transposed(const int r, double *y, const vd4 *b)
 {
     if (r == 4) {
-        vf4 t0 = SHUF(b[0], b[1], 0, 4, 1, 5), t1 = SHUF(b[2], b[3], 0, 4, 1, 5);
-        vf4 t2 = SHUF(b[0], b[1], 2, 6, 3, 7), t3 = SHUF(b[2], b[3], 2, 6, 3, 7);
+        vd4 t0 = SHUF(b[0], b[1], 0, 4, 1, 5), t1 = SHUF(b[2], b[3], 0, 4, 1, 5);
+        vd4 t2 = SHUF(b[0], b[1], 2, 6, 3, 7), t3 = SHUF(b[2], b[3], 2, 6, 3, 7);
         st(y, SHUF(t0, t1, 0, 1, 4, 5));
         st(y + 4, SHUF(t0, t1, 2, 3, 6, 7));
         st(y + 8, SHUF(t2, t3, 0, 1, 4, 5));
@@ -190,12 +207,12 @@ INLINE void store_transposed(const int r, float *y, const vf4 *b)
     }
 }
 
-INLINE void pass_radix(const int r, const fft_pass *ps, const float *restrict xr, const float *restrict xi,
-                       float *restrict yr, float *restrict yi)
+INLINE void pass_radix(const int r, const fft_pass *ps, const double *restrict xr, const double *restrict xi,
+                       double *restrict yr, double *restrict yi)
 {
     const size_t s = ps->s, m = ps->m;
-    const float *twr = ps->twr, *twi = ps->twi;
-    vf4 ar[5], ai[5];
+    const double *twr = ps->twr, *twi = ps->twi;
+    vd4 ar[5], ai[5];
     if (s == 1) {
         size_t p = 0;
         for (; p + 4 <= m; p += 4) {
@@ -216,9 +233,9 @@ INLINE void pass_radix(const int r, const fft_pass *ps, const float *restrict xr
     }
     const size_t xs = s * m;
     for (size_t p = 0; p < m; p++) {
-        const float *tw = ps->tw4 + p * 8 * (size_t)(r - 1);
-        const float *x0r = xr + s * p, *x0i = xi + s * p;
-        float *y0r = yr + s * (size_t)r * p, *y0i = yi + s * (size_t)r * p;
+        const double *tw = ps->tw4 + p * 8 * (size_t)(r - 1);
+        const double *x0r = xr + s * p, *x0i = xi + s * p;
+        double *y0r = yr + s * (size_t)r * p, *y0i = yi + s * (size_t)r * p;
         size_t q = 0;
         for (; q + 4 <= s; q += 4) {
             UNROLL
@@ -239,23 +256,6 @@ INLINE void pass_radix(const int r, const fft_pass *ps, const float *restrict xr
         }
         for (; q < s; q++) pass_point(r, ps, p, q, xr, xi, yr, yi);
     }
-}
-
-static void pass2(const fft_pass *ps, const float *xr, const float *xi, float *yr, float *yi)
-{
-    pass_radix(2, ps, xr, xi, yr, yi);
-}
-static void pass3(const fft_pass *ps, const float *xr, const float *xi, float *yr, float *yi)
-{
-    pass_radix(3, ps, xr, xi, yr, yi);
-}
-static void pass4(const fft_pass *ps, const float *xr, const float *xi, float *yr, float *yi)
-{
-    pass_radix(4, ps, xr, xi, yr, yi);
-}
-static void pass5(const fft_pass *ps, const float *xr, const float *xi, float *yr, float *yi)
-{
-    pass_radix(5, ps, xr, xi, yr, yi);
 }
 
 /* ---- complex plans ---- */
@@ -312,24 +312,24 @@ static voce_status mixed_radix_init(cplan *c)
         ps->s = s;
         ps->m = m;
         size_t nt = (size_t)(radix[i] - 1) * m;
-        ps->twr = malloc(nt * sizeof(float));
-        ps->twi = malloc(nt * sizeof(float));
+        ps->twr = malloc(nt * sizeof(double));
+        ps->twi = malloc(nt * sizeof(double));
         c->npass = i + 1;
         if (!ps->twr || !ps->twi) return vc_error(VOCE_ERR_NOMEM, "fft: out of memory for %zu twiddles", nt);
         for (int j = 1; j < radix[i]; j++)
             for (size_t p = 0; p < m; p++) {
                 double re, im;
                 unit((uint64_t)j * p, len, &re, &im);
-                ps->twr[(size_t)(j - 1) * m + p] = (float)re;
-                ps->twi[(size_t)(j - 1) * m + p] = (float)im;
+                ps->twr[(size_t)(j - 1) * m + p] = re;
+                ps->twi[(size_t)(j - 1) * m + p] = im;
             }
         if (s >= 4) {
-            ps->tw4 = malloc(nt * 8 * sizeof(float));
+            ps->tw4 = malloc(nt * 8 * sizeof(double));
             if (!ps->tw4) return vc_error(VOCE_ERR_NOMEM, "fft: out of memory for %zu twiddles", nt);
             for (size_t p = 0; p < m; p++)
                 for (int j = 1; j < radix[i]; j++)
                     for (int l = 0; l < 4; l++) {
-                        float *t = ps->tw4 + (p * (size_t)(radix[i] - 1) + (size_t)(j - 1)) * 8;
+                        double *t = ps->tw4 + (p * (size_t)(radix[i] - 1) + (size_t)(j - 1)) * 8;
                         t[l] = ps->twr[(size_t)(j - 1) * m + p];
                         t[4 + l] = ps->twi[(size_t)(j - 1) * m + p];
                     }
@@ -340,6 +340,7 @@ static voce_status mixed_radix_init(cplan *c)
 }
 
 static voce_status cplan_create(size_t n, cplan **out);
+static void run_passes_base(const cplan *c, double **xr, double **xi, double **yr, double **yi);
 
 static voce_status bluestein_init(cplan *c)
 {
@@ -348,54 +349,33 @@ static voce_status bluestein_init(cplan *c)
     c->L = L;
     voce_status st = cplan_create(L, &c->pow2);
     if (st) return st;
-    c->chr = malloc(n * sizeof(float));
-    c->chi = malloc(n * sizeof(float));
-    c->kr = malloc(L * sizeof(float));
-    c->ki = malloc(L * sizeof(float));
-    double *br = calloc(2 * L, sizeof(double));
-    if (!c->chr || !c->chi || !c->kr || !c->ki || !br) {
-        free(br);
+    c->chr = malloc(n * sizeof(double));
+    c->chi = malloc(n * sizeof(double));
+    c->kr = malloc(L * sizeof(double));
+    c->ki = malloc(L * sizeof(double));
+    double *buf = calloc(4 * L, sizeof(double));
+    if (!c->chr || !c->chi || !c->kr || !c->ki || !buf) {
+        free(buf);
         return vc_error(VOCE_ERR_NOMEM, "fft: out of memory for a Bluestein plan of %zu", n);
     }
-    double *bi = br + L;
+    double *br = buf, *bi = buf + L, *yr = buf + 2 * L, *yi = buf + 3 * L;
     /* c_k = exp(-pi i k^2 / n) = exp(-2 pi i (k^2 mod 2n) / (2n)); the kernel is
      * conj(c) at offsets -(n-1) .. n-1, wrapped around L. */
     for (size_t k = 0; k < n; k++) {
         double re, im;
         unit((uint64_t)k * k % (2 * n), 2 * n, &re, &im);
-        c->chr[k] = (float)re;
-        c->chi[k] = (float)im;
+        c->chr[k] = re;
+        c->chi[k] = im;
         br[k] = re;
         bi[k] = -im;
         if (k) { br[L - k] = re; bi[L - k] = -im; }
     }
-    /* Its transform, once, by an in-place radix-2 transform in double: the float plan
-     * would add its own rounding to a table every later transform reuses. */
-    for (size_t i = 1, j = 0; i < L; i++) { /* bit-reversal permutation */
-        size_t bit = L >> 1;
-        for (; j & bit; bit >>= 1) j ^= bit;
-        j ^= bit;
-        if (i < j) {
-            double t = br[i]; br[i] = br[j]; br[j] = t;
-            t = bi[i]; bi[i] = bi[j]; bi[j] = t;
-        }
-    }
-    for (size_t len = 2; len <= L; len *= 2)
-        for (size_t i = 0; i < L; i += len)
-            for (size_t k = 0; k < len / 2; k++) {
-                double wr, wi;
-                unit(k, len, &wr, &wi);
-                double ur = br[i + k], ui = bi[i + k];
-                double xr = br[i + k + len / 2], xi = bi[i + k + len / 2];
-                double vr = xr * wr - xi * wi, vi = xr * wi + xi * wr;
-                br[i + k] = ur + vr; bi[i + k] = ui + vi;
-                br[i + k + len / 2] = ur - vr; bi[i + k + len / 2] = ui - vi;
-            }
+    run_passes_base(c->pow2, &br, &bi, &yr, &yi); /* the kernel's transform, once */
     for (size_t k = 0; k < L; k++) {
-        c->kr[k] = (float)(br[k] / (double)L);
-        c->ki[k] = (float)(bi[k] / (double)L);
+        c->kr[k] = br[k] / (double)L;
+        c->ki[k] = bi[k] / (double)L;
     }
-    free(br);
+    free(buf);
     return VOCE_OK;
 }
 
@@ -412,38 +392,38 @@ static voce_status cplan_create(size_t n, cplan **out)
     return VOCE_OK;
 }
 
-/* Floats of scratch a complex plan needs beyond its two n-point buffers. */
+/* Values of scratch a complex plan needs beyond its two n-point buffers. */
 static size_t cplan_work(const cplan *c)
 {
-    return c->pow2 ? 4 * c->L + cplan_work(c->pow2) : 0;
+    return c->pow2 ? 4 * c->L : 0; /* the power-of-two plan of Bluestein has only passes */
 }
 
-static void run_passes(const cplan *c, float **xr, float **xi, float **yr, float **yi)
+INLINE void run_passes(const cplan *c, double **xr, double **xi, double **yr, double **yi)
 {
     for (int i = 0; i < c->npass; i++) {
         const fft_pass *ps = &c->pass[i];
         switch (ps->radix) {
-        case 2: pass2(ps, *xr, *xi, *yr, *yi); break;
-        case 3: pass3(ps, *xr, *xi, *yr, *yi); break;
-        case 4: pass4(ps, *xr, *xi, *yr, *yi); break;
-        default: pass5(ps, *xr, *xi, *yr, *yi); break;
+        case 2: pass_radix(2, ps, *xr, *xi, *yr, *yi); break;
+        case 3: pass_radix(3, ps, *xr, *xi, *yr, *yi); break;
+        case 4: pass_radix(4, ps, *xr, *xi, *yr, *yi); break;
+        default: pass_radix(5, ps, *xr, *xi, *yr, *yi); break;
         }
-        float *t = *xr; *xr = *yr; *yr = t;
+        double *t = *xr; *xr = *yr; *yr = t;
         t = *xi; *xi = *yi; *yi = t;
     }
 }
 
 /* Transforms (xr, xi) of c->n points; the result is in (xr, xi) on return (the pointers
  * are swapped with (yr, yi) as the passes ping-pong). Both pairs are clobbered. */
-static void cplan_run(const cplan *c, float **xr, float **xi, float **yr, float **yi, float *work)
+INLINE void cplan_run(const cplan *c, double **xr, double **xi, double **yr, double **yi, double *work)
 {
     if (!c->pow2) { run_passes(c, xr, xi, yr, yi); return; }
     const size_t n = c->n, L = c->L;
-    float *ar = work, *ai = work + L, *tr = work + 2 * L, *ti = work + 3 * L;
-    const float *sr = *xr, *si = *xi;
+    double *ar = work, *ai = work + L, *tr = work + 2 * L, *ti = work + 3 * L;
+    const double *sr = *xr, *si = *xi;
     size_t k = 0;
     for (; k + 4 <= n; k += 4) {
-        vf4 vr = ld(sr + k), vi = ld(si + k);
+        vd4 vr = ld(sr + k), vi = ld(si + k);
         twiddle(&vr, &vi, ld(c->chr + k), ld(c->chi + k));
         st(ar + k, vr);
         st(ai + k, vi);
@@ -452,32 +432,32 @@ static void cplan_run(const cplan *c, float **xr, float **xi, float **yr, float 
         ar[k] = sr[k] * c->chr[k] - si[k] * c->chi[k];
         ai[k] = sr[k] * c->chi[k] + si[k] * c->chr[k];
     }
-    memset(ar + n, 0, (L - n) * sizeof(float));
-    memset(ai + n, 0, (L - n) * sizeof(float));
-    float *pr = ar, *pi = ai, *qr = tr, *qi = ti;
-    cplan_run(c->pow2, &pr, &pi, &qr, &qi, work + 4 * L);
+    memset(ar + n, 0, (L - n) * sizeof(double));
+    memset(ai + n, 0, (L - n) * sizeof(double));
+    double *pr = ar, *pi = ai, *qr = tr, *qi = ti;
+    run_passes(c->pow2, &pr, &pi, &qr, &qi);
     /* Multiply by the kernel's transform and conjugate: the next forward transform of
      * the conjugate is the conjugated inverse transform. */
     for (k = 0; k < L; k += 4) { /* L is a power of two >= 4 */
-        vf4 vr = ld(pr + k), vi = ld(pi + k);
+        vd4 vr = ld(pr + k), vi = ld(pi + k);
         twiddle(&vr, &vi, ld(c->kr + k), ld(c->ki + k));
         st(pr + k, vr);
         st(pi + k, -vi);
     }
-    cplan_run(c->pow2, &pr, &pi, &qr, &qi, work + 4 * L);
-    float *dr = *yr, *di = *yi;
+    run_passes(c->pow2, &pr, &pi, &qr, &qi);
+    double *dr = *yr, *di = *yi;
     for (k = 0; k + 4 <= n; k += 4) {
-        vf4 vr = ld(pr + k), vi = -ld(pi + k);
+        vd4 vr = ld(pr + k), vi = -ld(pi + k);
         twiddle(&vr, &vi, ld(c->chr + k), ld(c->chi + k));
         st(dr + k, vr);
         st(di + k, vi);
     }
     for (; k < n; k++) {
-        float re = pr[k], im = -pi[k];
+        double re = pr[k], im = -pi[k];
         dr[k] = re * c->chr[k] - im * c->chi[k];
         di[k] = re * c->chi[k] + im * c->chr[k];
     }
-    float *t = *xr; *xr = *yr; *yr = t;
+    double *t = *xr; *xr = *yr; *yr = t;
     t = *xi; *xi = *yi; *yi = t;
 }
 
@@ -516,39 +496,38 @@ voce_status vc_fft_create(size_t n, vc_fft **out)
     if (st) { vc_fft_destroy(f); return st; }
     if (n % 2 == 0) {
         size_t h = n / 2;
-        f->postr = malloc((h + 1) * sizeof(float));
-        f->posti = malloc((h + 1) * sizeof(float));
+        f->postr = malloc((h + 1) * sizeof(double));
+        f->posti = malloc((h + 1) * sizeof(double));
         if (!f->postr || !f->posti) { vc_fft_destroy(f); return vc_error(VOCE_ERR_NOMEM, "fft: out of memory"); }
         for (size_t k = 0; k <= h; k++) {
             double re, im;
             unit(k, n, &re, &im);
-            f->postr[k] = (float)re;
-            f->posti[k] = (float)im;
+            f->postr[k] = re;
+            f->posti[k] = im;
         }
     }
-    f->work = malloc(vc_fft_work_size(f) * sizeof(float));
+    f->work = malloc(vc_fft_work_size(f) * sizeof(double));
     if (!f->work) { vc_fft_destroy(f); return vc_error(VOCE_ERR_NOMEM, "fft: out of memory"); }
+    f->avx2 = vc_isa_active() >= VC_ISA_AVX2;
     *out = f;
     return VOCE_OK;
 }
 
-void vc_fft_real(vc_fft *f, const float *in, float *out) { vc_fft_real_ws(f, in, out, f->work); }
-
-void vc_fft_real_ws(const vc_fft *f, const float *in, float *out, float *work)
+INLINE void real_transform(const vc_fft *f, const double *in, double *out, double *work)
 {
     const cplan *c = f->c;
     const size_t h = c->n;
-    float *xr = work, *xi = work + h, *yr = work + 2 * h, *yi = work + 3 * h;
-    float *extra = work + 4 * h;
+    double *xr = work, *xi = work + h, *yr = work + 2 * h, *yi = work + 3 * h;
+    double *extra = work + 4 * h;
     if (f->n % 2) {
-        for (size_t k = 0; k < h; k++) { xr[k] = in[k]; xi[k] = 0.0f; }
+        for (size_t k = 0; k < h; k++) { xr[k] = in[k]; xi[k] = 0.0; }
         cplan_run(c, &xr, &xi, &yr, &yi, extra);
         for (size_t k = 0; k <= h / 2; k++) { out[2 * k] = xr[k]; out[2 * k + 1] = xi[k]; }
         return;
     }
     size_t k = 0;
     for (; k + 4 <= h; k += 4) { /* deinterleave: z_k = x_2k + i x_2k+1 */
-        vf4 a = ld(in + 2 * k), b = ld(in + 2 * k + 4);
+        vd4 a = ld(in + 2 * k), b = ld(in + 2 * k + 4);
         st(xr + k, SHUF(a, b, 0, 2, 4, 6));
         st(xi + k, SHUF(a, b, 1, 3, 5, 7));
     }
@@ -559,34 +538,72 @@ void vc_fft_real_ws(const vc_fft *f, const float *in, float *out, float *work)
      * / n). Bin h - k reuses them: E_{h-k} = conj E_k, O_{h-k} = conj O_k and W^{h-k} =
      * -conj W^k, so X_{h-k} = conj(E_k - W^k O_k); each pair (k, h - k) is done once. */
     out[0] = xr[0] + xi[0];
-    out[1] = 0.0f;
+    out[1] = 0.0;
     out[2 * h] = xr[0] - xi[0];
-    out[2 * h + 1] = 0.0f;
-    const float *wr = f->postr, *wi = f->posti;
+    out[2 * h + 1] = 0.0;
+    const double *wr = f->postr, *wi = f->posti;
     k = 1;
     for (; 2 * (k + 3) < h; k += 4) { /* blocks k .. k+3 and h-k-3 .. h-k do not meet */
-        vf4 ar = ld(xr + k), ai = ld(xi + k);
-        vf4 br = ld(xr + h - k - 3), bi = ld(xi + h - k - 3);
+        vd4 ar = ld(xr + k), ai = ld(xi + k);
+        vd4 br = ld(xr + h - k - 3), bi = ld(xi + h - k - 3);
         br = SHUF(br, br, 3, 2, 1, 0); /* Z_{h-k}, Z_{h-k-1}, ... */
         bi = SHUF(bi, bi, 3, 2, 1, 0);
-        vf4 er = 0.5f * (ar + br), ei = 0.5f * (ai - bi);
-        vf4 tr = 0.5f * (ai + bi), ti = 0.5f * (br - ar); /* O_k */
+        vd4 er = 0.5 * (ar + br), ei = 0.5 * (ai - bi);
+        vd4 tr = 0.5 * (ai + bi), ti = 0.5 * (br - ar); /* O_k */
         twiddle(&tr, &ti, ld(wr + k), ld(wi + k));
-        vf4 pr = er + tr, pi = ei + ti;         /* X_k */
-        vf4 qr = er - tr, qi = ti - ei;         /* X_{h-k} */
+        vd4 pr = er + tr, pi = ei + ti;         /* X_k */
+        vd4 qr = er - tr, qi = ti - ei;         /* X_{h-k} */
         st(out + 2 * k, SHUF(pr, pi, 0, 4, 1, 5));
         st(out + 2 * k + 4, SHUF(pr, pi, 2, 6, 3, 7));
         st(out + 2 * (h - k - 3), SHUF(qr, qi, 3, 7, 2, 6)); /* back in ascending order */
         st(out + 2 * (h - k - 3) + 4, SHUF(qr, qi, 1, 5, 0, 4));
     }
     for (; k <= h / 2; k++) {
-        float ar = xr[k], ai = xi[k], br = xr[h - k], bi = xi[h - k];
-        float er = 0.5f * (ar + br), ei = 0.5f * (ai - bi);
-        float orr = 0.5f * (ai + bi), oi = 0.5f * (br - ar);
-        float tr = orr * wr[k] - oi * wi[k], ti = orr * wi[k] + oi * wr[k];
+        double ar = xr[k], ai = xi[k], br = xr[h - k], bi = xi[h - k];
+        double er = 0.5 * (ar + br), ei = 0.5 * (ai - bi);
+        double orr = 0.5 * (ai + bi), oi = 0.5 * (br - ar);
+        double tr = orr * wr[k] - oi * wi[k], ti = orr * wi[k] + oi * wr[k];
         out[2 * (h - k)] = er - tr;
         out[2 * (h - k) + 1] = ti - ei;
         out[2 * k] = er + tr;
         out[2 * k + 1] = ei + ti;
     }
+}
+
+/* ---- the compiled entries ----
+ *
+ * The transform is written once and compiled twice on x86-64: for the baseline ISA
+ * and for AVX2 + FMA, where a 4-double vector is one register (in SSE2's 16 registers
+ * of two doubles the butterflies spill, about 7x slower). The plan records at creation
+ * which one this CPU runs. */
+
+static void run_passes_base(const cplan *c, double **xr, double **xi, double **yr, double **yi)
+{
+    run_passes(c, xr, xi, yr, yi);
+}
+
+static void real_base(const vc_fft *f, const double *in, double *out, double *work)
+{
+    real_transform(f, in, out, work);
+}
+
+#if VC_FFT_X86
+__attribute__((target("avx2,fma"))) static void real_avx2(const vc_fft *f, const double *in, double *out,
+                                                          double *work)
+{
+    real_transform(f, in, out, work);
+}
+#endif
+
+void vc_fft_real(vc_fft *f, const double *in, double *out) { vc_fft_real_ws(f, in, out, f->work); }
+
+void vc_fft_real_ws(const vc_fft *f, const double *in, double *out, double *work)
+{
+#if VC_FFT_X86
+    if (f->avx2) {
+        real_avx2(f, in, out, work);
+        return;
+    }
+#endif
+    real_base(f, in, out, work);
 }

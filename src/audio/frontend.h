@@ -15,7 +15,7 @@
 typedef struct vc_frontend_recipe {
     vc_stft_params stft;
     vc_log_kind log;
-    float log_guard;
+    double log_guard;
     int drop_last;         /* the STFT's last frame: dropped (Whisper), masked (NeMo) */
     int64_t end_zeros;     /* zero samples appended to the audio (Whisper's 30 s) */
     /* Fill n_mels * (n_fft / 2 + 1) floats with the mel filters. */
@@ -36,8 +36,10 @@ voce_status vc_fbank_recipe(const voce_features_config *c, vc_frontend_recipe *r
 /* Whisper's whole-input steps over frames x n_mels: max(x, max - 8), (x + 4) / 4. */
 void vc_whisper_scale(float *x, size_t n_frames, int n_mels);
 
-/* NeMo's per-feature normalisation over n_frames frames (all valid). */
-void vc_nemo_normalize(float *x, size_t n_frames, int n_mels);
+/* NeMo's per-feature normalisation over n_frames frames (all valid), in place on
+ * float logs (voce_features_finish), or from double logs into out (compute()). */
+voce_status vc_nemo_normalize(float *x, size_t n_frames, int n_mels);
+voce_status vc_nemo_normalize_f64(const double *x, size_t n_frames, int n_mels, float *out);
 
 /* Rows of NeMo's output for n_valid valid frames: the STFT's n_valid + 1 frames (the
  * last masked to 0), padded with zero frames up to a multiple of pad_to (0: none). */

@@ -9,7 +9,7 @@
 #include "audio/frontend.h"
 #include "audio/mel.h"
 
-#define KALDI_PREEMPH 0.97f
+#define KALDI_PREEMPH 0.97
 #define KALDI_LOW_FREQ 20.0     /* Hz */
 #define KALDI_HIGH_FREQ 0.0     /* <= 0: offset from Nyquist */
 

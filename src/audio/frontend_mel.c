@@ -37,28 +37,23 @@ void vc_melbank_free(vc_melbank *mb)
     mb->lo = mb->hi = NULL;
 }
 
-void vc_melbank_apply(const vc_melbank *mb, const float *power, float *out)
+/* written as comparisons rather than fmax so that NaN propagates as in torch */
+static double log_of(vc_log_kind kind, double guard, double x)
+{
+    switch (kind) {
+    case VC_LOG10_FLOOR: return log10(x < guard ? guard : x);
+    case VC_LN_ADD: return log(x + guard);
+    case VC_LN_FLOOR: break;
+    }
+    return log(x < guard ? guard : x);
+}
+
+void vc_melbank_log(const vc_melbank *mb, vc_log_kind kind, double guard, const double *power, double *out)
 {
     for (int m = 0; m < mb->n_mels; m++) {
         const float *f = mb->filters + (size_t)m * (size_t)mb->n_bins;
         double sum = 0.0;
-        for (int k = mb->lo[m]; k < mb->hi[m]; k++) sum += (double)f[k] * (double)power[k];
-        out[m] = (float)sum;
-    }
-}
-
-void vc_log_apply(vc_log_kind kind, float guard, float *x, int n)
-{
-    /* written as comparisons rather than fmaxf so that NaN propagates as in torch */
-    switch (kind) {
-    case VC_LOG10_FLOOR:
-        for (int i = 0; i < n; i++) x[i] = log10f(x[i] < guard ? guard : x[i]);
-        break;
-    case VC_LN_ADD:
-        for (int i = 0; i < n; i++) x[i] = logf(x[i] + guard);
-        break;
-    case VC_LN_FLOOR:
-        for (int i = 0; i < n; i++) x[i] = logf(x[i] < guard ? guard : x[i]);
-        break;
+        for (int k = mb->lo[m]; k < mb->hi[m]; k++) sum += (double)f[k] * power[k];
+        out[m] = log_of(kind, guard, sum);
     }
 }

@@ -11,12 +11,14 @@
  * frame-local frames are the first n // hop, and the output has 1 + n // hop frames
  * before padding to pad_to. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "audio/frontend.h"
+#include "core/error.h"
 
-#define NEMO_PREEMPH 0.97f
-#define NEMO_LOG_GUARD 0x1p-24f   /* log_zero_guard_value 2 ** -24, type "add" */
-#define NEMO_STD_GUARD 1e-5f      /* CONSTANT, added to the standard deviation */
+#define NEMO_PREEMPH 0.97
+#define NEMO_LOG_GUARD 0x1p-24    /* log_zero_guard_value 2 ** -24, type "add" */
+#define NEMO_STD_GUARD 1e-5       /* CONSTANT, added to the standard deviation */
 
 voce_status vc_nemo_recipe(const voce_features_config *c, vc_frontend_recipe *r)
 {
@@ -35,30 +37,54 @@ voce_status vc_nemo_recipe(const voce_features_config *c, vc_frontend_recipe *r)
     return VOCE_OK;
 }
 
-/* normalize_batch "per_feature": mean over the frames, standard deviation with n - 1
- * (0 for a single frame, where NeMo's 0 / 0 is replaced by 0), plus 1e-5, then
- * (x - mean) / std, in float as torch does. The sums run in double: for a constant
- * feature (silence) the mean is then exact and the result exactly 0. */
-static void normalize_feature(float *x, size_t n_frames, size_t stride)
+/* The logs come as floats (xf) or doubles (xd): one of them is NULL. */
+static double log_at(const float *xf, const double *xd, size_t k) { return xd ? xd[k] : (double)xf[k]; }
+
+/* normalize_batch "per_feature" over n frames of M bins: each bin's mean, and its
+ * standard deviation with n - 1 (0 for a single frame, where NeMo's 0 / 0 is replaced
+ * by 0) plus 1e-5. In double: for a constant feature (silence) the mean is exact and
+ * the result exactly 0. Row by row, so that a long input is read three times in
+ * order rather than once per bin. */
+static void feature_stats(const float *xf, const double *xd, size_t n, size_t M, double *mean, double *sd)
 {
-    double sum = 0.0;
-    for (size_t t = 0; t < n_frames; t++) sum += x[t * stride];
-    float mean = (float)(sum / (double)n_frames);
-    double sq = 0.0;
-    for (size_t t = 0; t < n_frames; t++) {
-        float d = x[t * stride] - mean;
-        sq += (double)d * (double)d;
+    for (size_t m = 0; m < M; m++) mean[m] = sd[m] = 0.0;
+    for (size_t t = 0; t < n; t++)
+        for (size_t m = 0; m < M; m++) mean[m] += log_at(xf, xd, t * M + m);
+    for (size_t m = 0; m < M; m++) mean[m] /= (double)n;
+    for (size_t t = 0; t < n; t++)
+        for (size_t m = 0; m < M; m++) {
+            double d = log_at(xf, xd, t * M + m) - mean[m];
+            sd[m] += d * d;
+        }
+    for (size_t m = 0; m < M; m++) {
+        sd[m] = n > 1 ? sqrt(sd[m] / (double)(n - 1)) : 0.0;
+        if (isnan(sd[m])) sd[m] = 0.0;
+        sd[m] += NEMO_STD_GUARD;
     }
-    float sd = n_frames > 1 ? (float)sqrt(sq / (double)(n_frames - 1)) : 0.0f;
-    if (isnan(sd)) sd = 0.0f;
-    sd += NEMO_STD_GUARD;
-    for (size_t t = 0; t < n_frames; t++) x[t * stride] = (x[t * stride] - mean) / sd;
 }
 
-void vc_nemo_normalize(float *x, size_t n_frames, int n_mels)
+static voce_status normalize(const float *xf, const double *xd, size_t n, int n_mels, float *out)
 {
-    if (!n_frames) return;
-    for (int m = 0; m < n_mels; m++) normalize_feature(x + m, n_frames, (size_t)n_mels);
+    if (!n) return VOCE_OK;
+    size_t M = (size_t)n_mels;
+    double *mean = malloc(sizeof(double) * 2 * M);
+    if (!mean) return vc_error(VOCE_ERR_NOMEM, "out of memory normalising %d features", n_mels);
+    double *sd = mean + M;
+    feature_stats(xf, xd, n, M, mean, sd);
+    for (size_t t = 0; t < n; t++)
+        for (size_t m = 0; m < M; m++) out[t * M + m] = (float)((log_at(xf, xd, t * M + m) - mean[m]) / sd[m]);
+    free(mean);
+    return VOCE_OK;
+}
+
+voce_status vc_nemo_normalize(float *x, size_t n_frames, int n_mels)
+{
+    return normalize(x, NULL, n_frames, n_mels, x);
+}
+
+voce_status vc_nemo_normalize_f64(const double *x, size_t n_frames, int n_mels, float *out)
+{
+    return normalize(NULL, x, n_frames, n_mels, out);
 }
 
 size_t vc_nemo_output_frames(size_t n_valid, int pad_to)

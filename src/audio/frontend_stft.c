@@ -18,7 +18,7 @@ voce_status vc_stft_plan_init(const vc_stft_params *p, vc_stft *plan)
     plan->p = *p;
     /* torch.stft centres a shorter window in the n_fft frame; Kaldi pads it on the right */
     plan->first = p->edge == VC_EDGE_SNIP ? 0 : (p->n_fft - p->win_length) / 2 - p->n_fft / 2;
-    plan->window = malloc(sizeof(float) * (size_t)p->win_length);
+    plan->window = malloc(sizeof(double) * (size_t)p->win_length);
     if (!plan->window) return vc_error(VOCE_ERR_NOMEM, "out of memory for the STFT window");
     vc_window(p->window, (size_t)p->win_length, plan->window);
     voce_status st = vc_fft_create((size_t)p->n_fft, &plan->fft);
@@ -45,9 +45,9 @@ voce_status vc_stft_stream_init(vc_stft_stream *s, const vc_stft *plan)
     memset(s, 0, sizeof *s);
     s->plan = plan;
     size_t n = (size_t)plan->p.n_fft;
-    s->frame = malloc(sizeof(float) * n);
-    s->spec = malloc(sizeof(float) * (n + 2));
-    s->work = malloc(sizeof(float) * (vc_fft_work_size(plan->fft) + 1));
+    s->frame = malloc(sizeof(double) * n);
+    s->spec = malloc(sizeof(double) * (n + 2));
+    s->work = malloc(sizeof(double) * (vc_fft_work_size(plan->fft) + 1));
     if (!s->frame || !s->spec || !s->work) {
         vc_stft_stream_free(s);
         return vc_error(VOCE_ERR_NOMEM, "out of memory for an STFT stream");
@@ -70,7 +70,7 @@ void vc_stft_stream_reset(vc_stft_stream *s)
     s->len = 0;
     s->start = s->pushed = s->next = 0;
     s->length = s->n_frames = -1;
-    s->prev = 0.0f;
+    s->prev = 0.0;
 }
 
 /* Signal index where frame t's window begins. */
@@ -83,19 +83,19 @@ static void compact(vc_stft_stream *s)
     int64_t keep = frame_start(s->plan, s->next) - s->plan->p.n_fft;
     if (keep <= s->start) return;
     size_t drop = (size_t)(keep - s->start) < s->len ? (size_t)(keep - s->start) : s->len;
-    memmove(s->buf, s->buf + drop, sizeof(float) * (s->len - drop));
+    memmove(s->buf, s->buf + drop, sizeof(double) * (s->len - drop));
     s->len -= drop;
     s->start += (int64_t)drop;
 }
 
 static voce_status reserve(vc_stft_stream *s, size_t n)
 {
-    if (n > SIZE_MAX / sizeof(float) / 2 - s->len)
+    if (n > SIZE_MAX / sizeof(double) / 2 - s->len)
         return vc_error(VOCE_ERR_NOMEM, "STFT stream: %zu samples are beyond what a buffer can hold", n);
     if (s->len + n <= s->cap) return VOCE_OK;
     size_t cap = s->cap ? s->cap : MIN_BUFFER;
     while (cap < s->len + n) cap *= 2;
-    float *b = realloc(s->buf, sizeof(float) * cap);
+    double *b = realloc(s->buf, sizeof(double) * cap);
     if (!b) return vc_error(VOCE_ERR_NOMEM, "out of memory for %zu buffered samples", cap);
     s->buf = b;
     s->cap = cap;
@@ -107,13 +107,12 @@ voce_status vc_stft_push(vc_stft_stream *s, const float *pcm, size_t n)
     compact(s);
     voce_status st = reserve(s, n);
     if (st) return st;
-    float k = s->plan->p.preemph, prev = s->prev;
-    float *out = s->buf + s->len;
+    double k = s->plan->p.preemph, prev = s->prev;
+    double *out = s->buf + s->len;
     for (size_t i = 0; i < n; i++) {
-        float x = isfinite(pcm[i]) ? pcm[i] : 0.0f;
+        double x = isfinite(pcm[i]) ? pcm[i] : 0.0;
         /* NeMo keeps the first sample as it is: y[0] = x[0] */
-        float kx = k * prev;
-        out[i] = k == 0.0f || s->pushed + (int64_t)i == 0 ? x : x - kx;
+        out[i] = k == 0.0 || s->pushed + (int64_t)i == 0 ? x : x - k * prev;
         prev = x;
     }
     s->prev = prev;
@@ -140,10 +139,10 @@ int vc_stft_frame_ready(const vc_stft_stream *s)
 }
 
 /* Map signal index i through the edge padding to a sample; -1 if it is not held. */
-static int sample_at(const vc_stft_stream *s, int64_t i, float *v)
+static int sample_at(const vc_stft_stream *s, int64_t i, double *v)
 {
     vc_stft_edge edge = s->plan->p.edge;
-    *v = 0.0f;
+    *v = 0.0;
     if (i < 0) {
         if (edge != VC_EDGE_REFLECT) return 0;
         i = -i;
@@ -160,12 +159,12 @@ static int sample_at(const vc_stft_stream *s, int64_t i, float *v)
 }
 
 /* The window's samples of frame t into x (win_length values). */
-static voce_status gather(const vc_stft_stream *s, int64_t t, float *x)
+static voce_status gather(const vc_stft_stream *s, int64_t t, double *x)
 {
     int64_t first = frame_start(s->plan, t);
     size_t win = (size_t)s->plan->p.win_length;
     if (first >= s->start && first + (int64_t)win <= s->pushed) { /* inside the buffer */
-        memcpy(x, s->buf + (first - s->start), sizeof(float) * win);
+        memcpy(x, s->buf + (first - s->start), sizeof(double) * win);
         return VOCE_OK;
     }
     for (size_t j = 0; j < win; j++)
@@ -176,30 +175,30 @@ static voce_status gather(const vc_stft_stream *s, int64_t t, float *x)
 }
 
 /* Kaldi's per-frame steps, in its order: mean removal, then pre-emphasis. */
-static void frame_steps(const vc_stft_params *p, float *x)
+static void frame_steps(const vc_stft_params *p, double *x)
 {
     size_t n = (size_t)p->win_length;
     if (p->remove_dc) {
         double sum = 0.0;
         for (size_t i = 0; i < n; i++) sum += x[i];
-        float mean = (float)(sum / (double)n);
+        double mean = sum / (double)n;
         for (size_t i = 0; i < n; i++) x[i] -= mean;
     }
-    if (p->frame_preemph != 0.0f) {
-        float k = p->frame_preemph;
+    if (p->frame_preemph != 0.0) {
+        double k = p->frame_preemph;
         for (size_t i = n - 1; i > 0; i--) x[i] -= k * x[i - 1];
         x[0] -= k * x[0];
     }
 }
 
-voce_status vc_stft_next(vc_stft_stream *s, const float **power)
+voce_status vc_stft_next(vc_stft_stream *s, const double **power)
 {
     const vc_stft *plan = s->plan;
     const vc_stft_params *p = &plan->p;
     if (!vc_stft_frame_ready(s)) return vc_error(VOCE_ERR_INTERNAL, "STFT frame %lld is not ready", (long long)s->next);
     size_t off = p->edge == VC_EDGE_SNIP ? 0 : (size_t)(p->n_fft - p->win_length) / 2;
-    float *x = s->frame + off;
-    memset(s->frame, 0, sizeof(float) * (size_t)p->n_fft);
+    double *x = s->frame + off;
+    memset(s->frame, 0, sizeof(double) * (size_t)p->n_fft);
     voce_status st = gather(s, s->next, x);
     if (st) return st;
     frame_steps(p, x);
@@ -207,7 +206,7 @@ voce_status vc_stft_next(vc_stft_stream *s, const float **power)
     vc_fft_real_ws(plan->fft, s->frame, s->spec, s->work);
     /* |X|^2 in place: bin k's power goes where its real part was read from or before */
     for (int k = 0; k <= p->n_fft / 2; k++) {
-        float re = s->spec[2 * k], im = s->spec[2 * k + 1];
+        double re = s->spec[2 * k], im = s->spec[2 * k + 1];
         s->spec[k] = re * re + im * im;
     }
     s->next++;

@@ -18,7 +18,8 @@
  * on the right up to n_fft. Per frame, in this order: DC removal (the frame's mean),
  * in-frame pre-emphasis (x[i] - k x[i - 1], x[0] - k x[0]), window, FFT, |X|^2.
  * Signal pre-emphasis (NeMo: y[0] = x[0], y[t] = x[t] - k x[t - 1]) is applied as
- * samples arrive, before any padding. */
+ * samples arrive, before any padding. All of it runs in double (the references'
+ * float64 results; see docs/features.md, "Precision"). */
 #ifndef VC_FRONTEND_STFT_H
 #define VC_FRONTEND_STFT_H
 
@@ -41,15 +42,15 @@ typedef struct vc_stft_params {
     int hop;
     vc_window_kind window;
     vc_stft_edge edge;
-    float preemph;         /* on the signal as it arrives (NeMo); 0 = none */
-    float frame_preemph;   /* inside each frame after DC removal (Kaldi); 0 = none */
+    double preemph;        /* on the signal as it arrives (NeMo); 0 = none */
+    double frame_preemph;  /* inside each frame after DC removal (Kaldi); 0 = none */
     int remove_dc;         /* subtract each frame's mean first (Kaldi) */
 } vc_stft_params;
 
 /* Read-only once made; may serve several streams. */
 typedef struct vc_stft {
     vc_stft_params p;
-    float *window;         /* win_length values */
+    double *window;        /* win_length values */
     vc_fft *fft;
     int64_t first;         /* signal index where frame 0's window starts (<= 0) */
 } vc_stft;
@@ -63,15 +64,15 @@ int64_t vc_stft_frame_count(const vc_stft *plan, int64_t n);
 
 typedef struct vc_stft_stream {
     const vc_stft *plan;
-    float *buf;            /* signal samples start .. start + len - 1 */
+    double *buf;           /* signal samples start .. start + len - 1 */
     size_t len, cap;
     int64_t start;
     int64_t pushed;        /* samples received */
     int64_t length;        /* signal length once ended (pushed + zeros), else -1 */
     int64_t n_frames;      /* frames to produce once ended, else -1 */
     int64_t next;          /* index of the next frame */
-    float prev;            /* last sample received, for the signal pre-emphasis */
-    float *frame, *spec, *work;
+    double prev;           /* last sample received, for the signal pre-emphasis */
+    double *frame, *spec, *work;
 } vc_stft_stream;
 
 voce_status vc_stft_stream_init(vc_stft_stream *s, const vc_stft *plan);
@@ -91,6 +92,6 @@ int vc_stft_frame_ready(const vc_stft_stream *s);
 
 /* Compute the next frame's power spectrum and move on. *power points to its
  * n_fft / 2 + 1 values inside the stream, valid until the next call. */
-voce_status vc_stft_next(vc_stft_stream *s, const float **power);
+voce_status vc_stft_next(vc_stft_stream *s, const double **power);
 
 #endif

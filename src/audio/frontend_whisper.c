@@ -8,7 +8,7 @@
 #include "audio/frontend.h"
 
 #define WHISPER_CHUNK_S 30      /* audio.py CHUNK_LENGTH */
-#define WHISPER_LOG_FLOOR 1e-10f
+#define WHISPER_LOG_FLOOR 1e-10
 #define WHISPER_DYNAMIC_RANGE 8.0f
 
 voce_status vc_whisper_recipe(const voce_features_config *c, vc_frontend_recipe *r)

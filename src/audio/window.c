@@ -1,4 +1,4 @@
-/* Analysis windows, each computed in double and rounded once to float. */
+/* Analysis windows, in double. */
 #include "window.h"
 
 #include <math.h>
@@ -13,11 +13,11 @@ static double cosine(double a, double b, size_t i, size_t den)
     return a - b * cos(two_pi * (double)i / (double)den);
 }
 
-void vc_window(vc_window_kind kind, size_t n, float *w)
+void vc_window(vc_window_kind kind, size_t n, double *w)
 {
     /* One point: torch returns [1] for every kind (the symmetric denominator n - 1
      * would be zero). */
-    if (n == 1) { w[0] = 1.0f; return; }
+    if (n == 1) { w[0] = 1.0; return; }
     for (size_t i = 0; i < n; i++) {
         double v;
         switch (kind) {
@@ -28,7 +28,7 @@ void vc_window(vc_window_kind kind, size_t n, float *w)
         case VC_WINDOW_POVEY: v = pow(cosine(0.5, 0.5, i, n - 1), 0.85); break;
         default: v = 1.0; break; /* rectangular, and any unknown kind */
         }
-        w[i] = (float)v;
+        w[i] = v;
     }
 }
 

@@ -1,4 +1,4 @@
-/* Analysis windows, written into a caller's array of n floats (computed in double). */
+/* Analysis windows, written into a caller's array of n doubles. */
 #ifndef VC_WINDOW_H
 #define VC_WINDOW_H
 
@@ -14,7 +14,7 @@ typedef enum vc_window_kind {
 } vc_window_kind;
 
 /* n == 1 gives [1] for every kind, as torch does; an unknown kind gives ones. */
-void vc_window(vc_window_kind kind, size_t n, float *w);
+void vc_window(vc_window_kind kind, size_t n, double *w);
 
 /* "hann", "hann_symmetric", "hamming", "hamming_symmetric", "povey", "rectangular";
  * 0 when unknown. */
