@@ -105,8 +105,9 @@ static voce_features_config config_of(voce_features_kind kind, int n_mels, int o
 {
     voce_features_config c = voce_features_config_default(kind);
     c.n_mels = n_mels;
-    if (kind == VOCE_FEATURES_WHISPER) c.whisper_pad_30s = opt;
-    if (kind == VOCE_FEATURES_NEMO) c.nemo_normalize = opt;
+    if (kind == VOCE_FEATURES_WHISPER) c.whisper_pad_30s = opt & 1;
+    if (kind == VOCE_FEATURES_NEMO) c.nemo_normalize = opt & 1;
+    c.magnitude = (opt >> 1) & 1; /* cases.txt: OPTION bit 1, magnitude spectrum */
     return c;
 }
 
@@ -254,12 +255,14 @@ static void test_offline_matches_reference(void)
     }
     for (int k = 0; k < n_settings; k++) {
         const kind_stats *s = &settings[k].s;
-        printf("  %s %d %s: %ld references, max |voce - ref| %.3g\n", names[settings[k].kind],
+        int opt = settings[k].opt;
+        printf("  %s %d %s%s: %ld references, max |voce - ref| %.3g\n", names[settings[k].kind],
                settings[k].n_mels,
-               settings[k].kind == VOCE_FEATURES_WHISPER ? (settings[k].opt ? "30 s padding" : "no padding")
-               : settings[k].kind == VOCE_FEATURES_NEMO  ? (settings[k].opt ? "normalised" : "not normalised")
+               settings[k].kind == VOCE_FEATURES_WHISPER ? (opt & 1 ? "30 s padding" : "no padding")
+               : settings[k].kind == VOCE_FEATURES_NEMO  ? (opt & 1 ? "normalised" : "not normalised")
                                                          : "",
-               s->n_cases, s->max_all);
+               !(opt & 2) ? "" : settings[k].kind == VOCE_FEATURES_FBANK ? "magnitude" : ", magnitude", s->n_cases,
+               s->max_all);
     }
     for (int k = 1; k <= 3; k++) {
         const kind_stats *s = &kstats[k];

@@ -27,6 +27,8 @@ static const char help[] =
     "  --n-mels N             mel bands (80; Whisper large-v3 uses 128)\n"
     "  --pad-30s              whisper: append 30 s of zeros first, as transcribe() does\n"
     "  --no-normalize         nemo: leave out the per-feature normalisation\n"
+    "  --magnitude            nemo, fbank: mel of |X| instead of |X|^2 (NeMo mag_power 1,\n"
+    "                         Kaldi use_power false)\n"
     "  --layout L             frames-first ([frames, n_mels], the default) or\n"
     "                         mels-first ([n_mels, frames], as Whisper and NeMo hold it)\n"
     "  -o, --output FILE      the .npy to write (required)\n"
@@ -41,7 +43,7 @@ typedef struct {
     const char *audio, *out, *model;
     voce_features_kind kind;
     int n_mels;            /* 0: the front end's default */
-    int pad_30s, no_normalize, mels_first;
+    int pad_30s, no_normalize, magnitude, mels_first;
 } features_args;
 
 static int set_valued(features_args *a, const char *opt, const char *v)
@@ -85,6 +87,8 @@ static int check_args(const features_args *a)
         return cli_usage_error(CMD, "--pad-30s is for --kind whisper");
     if (a->no_normalize && a->kind && a->kind != VOCE_FEATURES_NEMO)
         return cli_usage_error(CMD, "--no-normalize is for --kind nemo");
+    if (a->magnitude && a->kind == VOCE_FEATURES_WHISPER)
+        return cli_usage_error(CMD, "--magnitude is for --kind nemo or fbank (Whisper takes the power spectrum)");
     return 0;
 }
 
@@ -102,6 +106,7 @@ static int parse(int argc, char **argv, features_args *a)
         if (cli_is_help(arg)) { fputs(help, stdout); return -1; }
         if (!strcmp(arg, "--pad-30s")) { a->pad_30s = 1; continue; }
         if (!strcmp(arg, "--no-normalize")) { a->no_normalize = 1; continue; }
+        if (!strcmp(arg, "--magnitude")) { a->magnitude = 1; continue; }
         if (!is_valued(arg)) return cli_usage_error(CMD, "unknown option '%s'", arg);
         if (i + 1 == argc) return cli_usage_error(CMD, "%s needs a value", arg);
         int rc = set_valued(a, arg, argv[++i]);
@@ -123,12 +128,15 @@ static int make_config(const features_args *a, voce_features_config *c)
             return cli_usage_error(CMD, "--pad-30s is for Whisper front ends; %s names another", a->model);
         if (a->no_normalize && c->kind != VOCE_FEATURES_NEMO)
             return cli_usage_error(CMD, "--no-normalize is for NeMo front ends; %s names another", a->model);
+        if (a->magnitude && c->kind == VOCE_FEATURES_WHISPER)
+            return cli_usage_error(CMD, "--magnitude is for NeMo and fbank front ends; %s names Whisper", a->model);
     } else {
         *c = voce_features_config_default(a->kind);
     }
     if (a->n_mels) c->n_mels = a->n_mels;
     if (a->pad_30s) c->whisper_pad_30s = 1;
     if (a->no_normalize) c->nemo_normalize = 0;
+    if (a->magnitude) c->magnitude = 1;
     return 0;
 }
 

@@ -87,6 +87,9 @@ typedef struct voce_features_config {
      * to a multiple of this with zero frames (16; 0 = none). */
     int nemo_normalize;
     int nemo_pad_to;
+    /* NeMo and fbank: the magnitude spectrum |X| (1) instead of the power |X|^2 (0,
+     * the default): NeMo's mag_power 1.0, Kaldi's use_power false. Whisper: 0 only. */
+    int magnitude;
 } voce_features_config;
 
 voce_features_config voce_features_config_default(voce_features_kind kind);

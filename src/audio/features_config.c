@@ -23,6 +23,7 @@ voce_features_config voce_features_config_default(voce_features_kind kind)
     c.whisper_pad_30s = 0;
     c.nemo_normalize = 1;
     c.nemo_pad_to = 16;
+    c.magnitude = 0;
     return c;
 }
 
@@ -63,6 +64,9 @@ voce_status vc_features_check(const voce_features_config *c)
     if (c->whisper_pad_30s != 0 && c->whisper_pad_30s != 1) return bad("whisper_pad_30s", c->whisper_pad_30s, 0, 1);
     if (c->nemo_normalize != 0 && c->nemo_normalize != 1) return bad("nemo_normalize", c->nemo_normalize, 0, 1);
     if (c->nemo_pad_to < 0 || c->nemo_pad_to > MAX_PAD_TO) return bad("nemo_pad_to", c->nemo_pad_to, 0, MAX_PAD_TO);
+    if (c->magnitude != 0 && c->magnitude != 1) return bad("magnitude", c->magnitude, 0, 1);
+    if (c->magnitude && c->kind == VOCE_FEATURES_WHISPER)
+        return vc_error(VOCE_ERR_INVALID_ARG, "features: Whisper's log-mel takes the power spectrum, not the magnitude");
     return VOCE_OK;
 }
 
@@ -95,6 +99,18 @@ static voce_status meta_normalize(const voce_program *prog, int *normalize)
     return VOCE_OK;
 }
 
+/* features.mag_power: the exponent of |X|, 2 (power) or 1 (magnitude). */
+static voce_status meta_mag_power(const voce_program *prog, int *magnitude)
+{
+    int p = *magnitude ? 1 : 2;
+    voce_status st = meta_int(prog, "features.mag_power", &p);
+    if (st) return st;
+    if (p != 1 && p != 2)
+        return vc_error(VOCE_ERR_UNSUPPORTED, "features metadata: mag_power %d is not one voce knows (1, 2)", p);
+    *magnitude = p == 1;
+    return VOCE_OK;
+}
+
 voce_status voce_features_config_from_program(const voce_program *prog, voce_features_config *config)
 {
     if (!prog || !config) return vc_error(VOCE_ERR_INVALID_ARG, "voce_features_config_from_program: NULL argument");
@@ -114,6 +130,7 @@ voce_status voce_features_config_from_program(const voce_program *prog, voce_fea
     if (!st) st = meta_int(prog, "features.pad_to", &c.nemo_pad_to);
     if (!st) st = meta_int(prog, "features.pad_30s", &c.whisper_pad_30s);
     if (!st) st = meta_normalize(prog, &c.nemo_normalize);
+    if (!st) st = meta_mag_power(prog, &c.magnitude);
     if (!st && vc_features_check(&c)) st = vc_error_prefix(VOCE_ERR_FORMAT, "program metadata: ");
     if (!st) *config = c;
     return st;

@@ -26,7 +26,8 @@ voce_status vc_fbank_recipe(const voce_features_config *c, vc_frontend_recipe *r
                         .window = VC_WINDOW_POVEY,
                         .edge = VC_EDGE_SNIP,
                         .frame_preemph = KALDI_PREEMPH,
-                        .remove_dc = 1};
+                        .remove_dc = 1,
+                        .magnitude = c->magnitude};
     r->stft = p;
     r->log = VC_LN_FLOOR;
     r->log_guard = FLT_EPSILON;

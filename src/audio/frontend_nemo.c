@@ -27,7 +27,8 @@ voce_status vc_nemo_recipe(const voce_features_config *c, vc_frontend_recipe *r)
                         .hop = c->hop_length,
                         .window = VC_WINDOW_HANN_SYMMETRIC, /* hann_window(periodic=False) */
                         .edge = VC_EDGE_ZEROS,
-                        .preemph = NEMO_PREEMPH};
+                        .preemph = NEMO_PREEMPH,
+                        .magnitude = c->magnitude};
     r->stft = p;
     r->log = VC_LN_ADD;
     r->log_guard = NEMO_LOG_GUARD;

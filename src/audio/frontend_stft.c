@@ -209,6 +209,8 @@ voce_status vc_stft_next(vc_stft_stream *s, const double **power)
         double re = s->spec[2 * k], im = s->spec[2 * k + 1];
         s->spec[k] = re * re + im * im;
     }
+    if (p->magnitude)
+        for (int k = 0; k <= p->n_fft / 2; k++) s->spec[k] = sqrt(s->spec[k]);
     s->next++;
     *power = s->spec;
     return VOCE_OK;

@@ -45,6 +45,7 @@ typedef struct vc_stft_params {
     double preemph;        /* on the signal as it arrives (NeMo); 0 = none */
     double frame_preemph;  /* inside each frame after DC removal (Kaldi); 0 = none */
     int remove_dc;         /* subtract each frame's mean first (Kaldi) */
+    int magnitude;         /* |X| instead of |X|^2 */
 } vc_stft_params;
 
 /* Read-only once made; may serve several streams. */
@@ -90,8 +91,9 @@ void vc_stft_end(vc_stft_stream *s, int64_t zeros, int64_t n_frames);
 /* Can the next frame be computed from what has arrived? */
 int vc_stft_frame_ready(const vc_stft_stream *s);
 
-/* Compute the next frame's power spectrum and move on. *power points to its
- * n_fft / 2 + 1 values inside the stream, valid until the next call. */
+/* Compute the next frame's power spectrum (or magnitude spectrum, p.magnitude) and
+ * move on. *power points to its n_fft / 2 + 1 values inside the stream, valid until
+ * the next call. */
 voce_status vc_stft_next(vc_stft_stream *s, const double **power);
 
 #endif

@@ -34,8 +34,9 @@ Writes
   OUTDIR/NAME.npy           float32 [frames, n_mels] (row-major, as voce returns them)
   OUTDIR/cases.txt          one case a line:
       NAME KIND N_MELS OPTION STEM STATUS FRAMES VALID
-    KIND whisper|nemo|fbank; OPTION: whisper_pad_30s (Whisper), nemo_normalize (NeMo),
-    0 (fbank); STATUS ok, or error when the reference itself refuses the input (torch
+    KIND whisper|nemo|fbank; OPTION: bit 0 whisper_pad_30s (Whisper), nemo_normalize
+    (NeMo); bit 1 (2) the magnitude spectrum (NeMo mag_power 1, fbank use_power false);
+    STATUS ok, or error when the reference itself refuses the input (torch
     raises: then FRAMES = VALID = -1), followed for Whisper inputs of 160 to 200 samples
     by a second line of the same NAME with STATUS zext201: voce's defined result, the
     reference on the input zero-extended to 201 samples (the shortest torch's reflect
@@ -229,7 +230,7 @@ def whisper_mel(audio, filters, pad30, dtype):
     return ((lg + 4.0) / 4.0).T.contiguous(), mag.shape[-1]
 
 
-def nemo_mel(audio, filters, normalize, dtype, pad_to=16):
+def nemo_mel(audio, filters, normalize, dtype, pad_to=16, mag_power=2.0):
     n = audio.size
     x = torch.from_numpy(audio).to(dtype)[None]
     seq_len = n // 160                           # (n + 2 * (512 // 2) - 512) // 160
@@ -238,7 +239,9 @@ def nemo_mel(audio, filters, normalize, dtype, pad_to=16):
                     window=torch.hann_window(400, periodic=False, dtype=dtype), center=True,
                     pad_mode="constant", return_complex=True)
     p = torch.view_as_real(st)
-    p = torch.sqrt(p.pow(2).sum(-1)).pow(2.0)
+    p = torch.sqrt(p.pow(2).sum(-1))
+    if mag_power != 1.0:
+        p = p.pow(mag_power)
     mel = torch.matmul(torch.from_numpy(filters).to(dtype), p)
     x = torch.log(mel + 2 ** -24)
     T = x.shape[-1]
@@ -256,12 +259,12 @@ def nemo_mel(audio, filters, normalize, dtype, pad_to=16):
     return x[0].T.contiguous(), seq_len
 
 
-def kaldi_fbank(audio, dtype):
+def kaldi_fbank(audio, dtype, use_power=True):
     if kaldi is None:
         raise RefError("torchaudio missing")
     try:
         return kaldi.fbank(torch.from_numpy(audio).to(dtype)[None], num_mel_bins=80, dither=0.0,
-                           sample_frequency=float(SR)).contiguous()
+                           sample_frequency=float(SR), use_power=use_power).contiguous()
     except (RuntimeError, AssertionError, ValueError) as e:
         raise RefError(str(e).splitlines()[0])
 
@@ -269,6 +272,7 @@ def kaldi_fbank(audio, dtype):
 # ---- cases -----------------------------------------------------------------------
 
 PAD30_STEMS = {"jfk", "librispeech_1089_134691_0000", "empty", "short100"}
+MAGNITUDE_STEMS = {"jfk", "librispeech_2412_153948_0000", "silence1s", "square", "short400"}
 NEMO128_RAW_STEMS = {"jfk", "librispeech_1089_134691_0000", "librispeech_2412_153948_0000", "empty",
                      "short100", "silence1s", "square", "nan_zeroed"}
 
@@ -282,11 +286,14 @@ def configs_for(stem):
             out += [("whisper", 128, 1)]
     if stem in NEMO128_RAW_STEMS:
         out += [("nemo", 128, 0)]
+    if stem in MAGNITUDE_STEMS:
+        out += [("nemo", 80, 3), ("fbank", 80, 2)]
     return out
 
 
 def case_name(kind, n_mels, opt, stem):
-    suffix = {"whisper": "p" if opt else "", "nemo": "n" if opt else "r", "fbank": ""}[kind]
+    suffix = {"whisper": "p" if opt & 1 else "", "nemo": "n" if opt & 1 else "r", "fbank": ""}[kind]
+    suffix += "m" if opt & 2 else ""
     return "%s%d%s.%s" % (kind, n_mels, suffix, stem)
 
 
@@ -294,12 +301,12 @@ def compute(kind, n_mels, opt, audio, filt, dtype):
     """(frames x n_mels array, valid frames); raises RefError when the reference refuses
     the input."""
     if kind == "whisper":
-        y, _ = whisper_mel(audio, filt[("whisper", n_mels)], opt, dtype)
+        y, _ = whisper_mel(audio, filt[("whisper", n_mels)], opt & 1, dtype)
         return y.numpy(), y.shape[0]
     if kind == "nemo":
-        y, seq = nemo_mel(audio, filt[("nemo", n_mels)], opt, dtype)
+        y, seq = nemo_mel(audio, filt[("nemo", n_mels)], opt & 1, dtype, mag_power=1.0 if opt & 2 else 2.0)
         return y.numpy(), seq
-    y = kaldi_fbank(audio, dtype)
+    y = kaldi_fbank(audio, dtype, use_power=not opt & 2)
     return y.numpy(), y.shape[0]
 
 
