@@ -9,19 +9,7 @@ data=${VOCE_TEST_DATA:-../shared}
 tmp=${VOCE_BUILD_DIR:-.}/test-tmp/cli
 py=${VOCE_PYTHON:-/usr/bin/python3}
 mkdir -p "$tmp"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1"; }
-# expect CODE NAME COMMAND...: the command exits with CODE and, when it fails, says why
-expect() {
-  want=$1; name=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  got=$?
-  if [ "$got" -ne "$want" ]; then bad "$name (exit $got, want $want): $(head -c 300 "$tmp/err")"; return; fi
-  if [ "$want" -ne 0 ] && [ ! -s "$tmp/err" ]; then bad "$name: failed without a message"; return; fi
-  ok "$name"
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 model=$data/models/silero-vad/silero_vad.onnx
 if [ ! -f "$model" ]; then echo "skip: needs $model"; echo "0 passed, 0 failed, 1 skipped"; exit 77; fi

@@ -11,25 +11,7 @@ data=${VOCE_TEST_DATA:-../shared}
 tmp=${VOCE_BUILD_DIR:-.}/test-tmp/features-cli
 py=${VOCE_PYTHON:-/usr/bin/python3}
 mkdir -p "$tmp"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1"; }
-# expect CODE NAME COMMAND...: the command exits with CODE and, when it fails, says why
-expect() {
-  want=$1; name=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  got=$?
-  if [ "$got" -ne "$want" ]; then bad "$name (exit $got, want $want): $(head -c 300 "$tmp/err")"; return 1; fi
-  if [ "$want" -ne 0 ] && [ ! -s "$tmp/err" ]; then bad "$name: failed without a message"; return 1; fi
-  ok "$name"
-}
-# expect_says CODE NAME TEXT COMMAND...: as expect, and the message contains TEXT
-expect_says() {
-  want=$1; name=$2; text=$3; shift 3
-  expect "$want" "$name" "$@" || return 1
-  grep -qiF -- "$text" "$tmp/err" || { bad "$name: message does not mention '$text': $(head -c 300 "$tmp/err")"; return 1; }
-}
+. "$(dirname "$0")/cli_lib.sh"
 same() { if cmp -s "$2" "$3"; then ok "$1"; else bad "$1: $2 and $3 differ"; fi; }
 # shape NAME FILE ROWS COLS: the .npy is float32 of that shape ('*' rows: any > 0)
 shape() {

@@ -1,0 +1,28 @@
+# Shared by the shell tests of the voce command (test_cli.sh, test_vad_cli.sh,
+# test_features_cli.sh): sourced after they set $tmp (a scratch folder) and $py.
+# Counts passes and failures in $pass and $fail.
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "  ok   $1"; }
+bad() { fail=$((fail + 1)); echo "  FAIL $1"; }
+check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# expect CODE NAME COMMAND...: the command exits with CODE and, when it fails, says why
+expect() {
+  want=$1; name=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  got=$?
+  if [ "$got" -ne "$want" ]; then bad "$name (exit $got, want $want): $(head -c 300 "$tmp/err")"; return 1; fi
+  if [ "$want" -ne 0 ] && [ ! -s "$tmp/err" ]; then bad "$name: failed without a message"; return 1; fi
+  ok "$name"
+}
+# expect_says CODE NAME TEXT COMMAND...: as expect, and the message contains TEXT
+expect_says() {
+  want=$1; name=$2; text=$3; shift 3
+  expect "$want" "$name" "$@" || return 1
+  grep -qiF -- "$text" "$tmp/err" || { bad "$name: message does not mention '$text': $(head -c 300 "$tmp/err")"; return 1; }
+}
+# pycheck NAME SCRIPT ARGS...: a python check passes (prints why when not)
+pycheck() {
+  name=$1; script=$2; shift 2
+  if "$py" -c "$script" "$@" 2>"$tmp/pyerr"; then ok "$name"; else bad "$name: $(tail -c 400 "$tmp/pyerr")"; fi
+}
