@@ -74,10 +74,10 @@ struct vc_fft {
 
 typedef double vd4 __attribute__((vector_size(32)));
 
-/* GCC warns that passing a 32-byte vector by value would change the ABI between AVX
- * and non-AVX builds; every function here that does so is static and always inlined,
- * so no call crosses that boundary. */
-#if defined(__GNUC__) && !defined(__clang__)
+/* GCC and clang warn that passing a 32-byte vector by value would change the ABI
+ * between AVX and non-AVX builds; every function here that does so is static and
+ * always inlined, so no call crosses that boundary. */
+#if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
