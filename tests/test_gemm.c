@@ -10,12 +10,16 @@
  * not add up to it). The ISA paths are compared with the C path by the same measure, as
  * well as with the reference.
  *
- * Shapes: M, N, K in {1, 3, 17, 63, 258, 1023}, all four transpose combinations, leading
- * dimensions with and without padding, C written normally and transposed, alpha / beta
- * cycling through (1, 0), (0.5, -2), (-1.25, 1), (2, 0.5); triples above 2^22
- * multiply-adds are left out to keep the test quick under the sanitizers. Special cases:
- * beta = 0 never reads C (NaN there must not leak), alpha = 0 and K = 0 only scale C
- * (NaN in A and B must not leak). */
+ * Shapes: M, N, K in {1, 3, 17, 63, 64, 65, 255, 1023} (edges on both sides of the
+ * AVX-512 32-wide and AVX2 16-wide panels, 12- and 6-row slivers, and K split into blocks),
+ * every triple up to 2^22 multiply-adds: all four transpose combinations up to 2^18, one
+ * (in turn) above; plus a few larger ones: big M by small N, N past one 1024-column block
+ * of B, a few rows against a wide B read in place. alpha in {1, 0.5} and beta in
+ * {0, 1, -2} in turn; leading dimensions with and without padding; C row-major, written
+ * transposed (rsc = 1), or with neither stride 1. Whenever beta = 0, C starts as NaN, so
+ * a path that reads C leaks NaN; elements of C outside the M x N block must come back
+ * unchanged. Special cases: alpha = 0 and K = 0 only scale C (NaN in A and B must not
+ * leak). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +111,7 @@ static int check_case(const gcase *g)
     int64_t arows = g->ta ? g->K : g->M, brows = g->tb ? g->N : g->K;
     float *A = rnd_buf((size_t)(arows * g->lda)), *B = rnd_buf((size_t)(brows * g->ldb));
     float *C0 = rnd_buf(c_size(g)), *C = malloc(sizeof(float) * c_size(g));
+    for (size_t i = 0; C0 && g->beta == 0.0f && i < c_size(g); i++) C0[i] = NAN;
     float *Cc = malloc(sizeof(float) * c_size(g));
     double *want = malloc(sizeof(double) * (size_t)(g->M * g->N));
     double *scale = malloc(sizeof(double) * (size_t)(g->M * g->N));
@@ -149,31 +154,50 @@ static int check_case(const gcase *g)
     return ok;
 }
 
+/* Case number n of shape (M, N, K) with transposes t: the other parameters in turn. */
+static int run_shape(int n, int t, int64_t M, int64_t N, int64_t K)
+{
+    static const float alphas[2] = {1.0f, 0.5f}, betas[3] = {0.0f, 1.0f, -2.0f};
+    gcase g = {t & 1, t >> 1, M, N, K, 0, 0, 0, 0, alphas[n % 2], betas[n % 3]};
+    int64_t pad = n / 6 % 2 ? 5 : 0;
+    g.lda = (g.ta ? M : K) + pad;
+    g.ldb = (g.tb ? K : N) + pad;
+    switch (n / 12 % 3) {
+    case 0: /* row-major */
+        g.rsc = N + pad, g.csc = 1;
+        break;
+    case 1: /* transposed, as Conv's few-frames path writes it */
+        g.rsc = 1, g.csc = M + pad;
+        break;
+    default: /* neither stride 1 */
+        g.rsc = 2 * N + 3, g.csc = 2;
+    }
+    return check_case(&g);
+}
+
 static void test_shapes(void)
 {
-    static const int64_t dims[] = {1, 3, 17, 63, 258, 1023};
-    static const float ab[4][2] = {{1, 0}, {0.5f, -2}, {-1.25f, 1}, {2, 0.5f}};
-    int n = 0;
-    for (int mi = 0; mi < 6; mi++)
-        for (int ni = 0; ni < 6; ni++)
-            for (int ki = 0; ki < 6; ki++) {
+    static const int64_t dims[] = {1, 3, 17, 63, 64, 65, 255, 1023};
+    enum { ND = sizeof dims / sizeof dims[0] };
+    int n = 0, turn = 0;
+    for (int mi = 0; mi < ND; mi++)
+        for (int ni = 0; ni < ND; ni++)
+            for (int ki = 0; ki < ND; ki++) {
                 int64_t M = dims[mi], N = dims[ni], K = dims[ki];
                 if (M * N * K > (1 << 22)) continue;
-                for (int t = 0; t < 4; t++, n++) {
-                    gcase g = {t & 1, t >> 1, M, N, K, 0, 0, 0, 0, ab[n % 4][0], ab[n % 4][1]};
-                    int64_t pad = n % 3 == 0 ? 5 : 0;
-                    g.lda = (g.ta ? M : K) + pad;
-                    g.ldb = (g.tb ? K : N) + pad;
-                    if (n % 2) { /* C transposed, as Conv's few-frames path writes it */
-                        g.rsc = 1;
-                        g.csc = M + pad;
-                    } else {
-                        g.rsc = N + pad;
-                        g.csc = 1;
-                    }
-                    if (!check_case(&g)) return;
+                if (M * N * K > (1 << 18)) {
+                    if (!run_shape(n++, turn++ % 4, M, N, K)) return;
+                    continue;
                 }
+                for (int t = 0; t < 4; t++)
+                    if (!run_shape(n++, t, M, N, K)) return;
             }
+    /* M, N, K: big M by small N; N past one block of B; few rows, B in place, and wide */
+    static const int64_t big[][3] = {{1023, 17, 400}, {2000, 33, 40}, {30, 2100, 7},
+                                     {12, 2100, 77},  {3, 1100, 400},  {100, 1030, 130}};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+        for (int t = 0; t < 4; t++)
+            if (!run_shape(n++, t, big[i][0], big[i][1], big[i][2])) return;
 }
 
 /* beta = 0 must not read C; alpha = 0 and K = 0 must not read A or B. */

@@ -1,10 +1,10 @@
 /* Instruction-set dispatch for the hot micro-kernels, and the ISA-specific kernels.
  *
  * The reference kernels (src/kernels/ref) are portable C and stay the definition of what
- * every op computes. A few inner loops that decide speed (the GEMM dot kernel) also
- * have variants written for one x86-64 extension; they live in this folder, are
- * compiled with __attribute__((target(...))) so the rest of the build keeps the
- * baseline ISA, and are chosen at run time:
+ * every op computes. A few inner loops that decide speed (the GEMM's dot kernel and its
+ * blocked micro-kernel) also have variants written for one x86-64 extension; they live
+ * in this folder, are compiled with __attribute__((target(...))) so the rest of the
+ * build keeps the baseline ISA, and are chosen at run time:
  *
  *   vc_isa_active()  the best ISA this CPU runs, lowered (never raised) by the
  *                    environment variable VOCE_ISA = c | avx2 | avx512. It is computed
@@ -51,5 +51,30 @@ typedef struct vc_dot_kernel {
 
 /* The dot kernel of isa (fn NULL for VC_ISA_C or an ISA not built in). */
 vc_dot_kernel vc_dot_kernel_for(vc_isa isa);
+
+/* Micro-kernel of the GEMM's packed path (see gemm.c): one tile of C from a packed
+ * sliver of op(A) and a panel of op(B),
+ *
+ *   C(i, j) = alpha * sum over p < kc of a[p * mr + i] * b[p * bs + j] + beta * C(i, j)
+ *
+ * for i < m <= mr and j < n <= nr, C(i, j) at c[i * rsc + j * csc]; the other elements
+ * of C are not touched. The sliver holds mr rows and the panel nr columns whatever m
+ * and n are (callers zero-pad them). beta == 0 does not read C. */
+typedef void (*vc_gemm_fn)(int64_t kc, const float *a, const float *b, int64_t bs, float alpha,
+                           float beta, float *c, int64_t rsc, int64_t csc, int m, int n);
+
+/* Packing with a transpose: dst[p * mr + i] = src[i * lds + p] for i < m, p < kc, and 0
+ * for m <= i < mr (rows of a row-major A, or columns of a transposed B, into a sliver). */
+typedef void (*vc_pack_fn)(int64_t kc, int m, int mr, const float *src, int64_t lds, float *dst);
+
+typedef struct vc_gemm_kernel {
+    vc_gemm_fn fn;        /* NULL: use the portable C path */
+    vc_pack_fn pack_rows; /* NULL: plain C */
+    int mr, nr;           /* tile rows and columns */
+    int kc, nc;           /* block sizes of K and N (see gemm.c's packed path) */
+} vc_gemm_kernel;
+
+/* The packed-path kernel of isa (fn NULL for VC_ISA_C or an ISA not built in). */
+vc_gemm_kernel vc_gemm_kernel_for(vc_isa isa);
 
 #endif

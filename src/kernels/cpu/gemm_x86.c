@@ -1,5 +1,8 @@
-/* x86-64 variants of the GEMM dot kernel (vc_dot_fn in cpu.h): AVX2 + FMA with 8
- * accumulators of 8 floats, AVX-512F with 16 accumulators of 16 floats.
+/* x86-64 variants of the GEMM's dot kernel (vc_dot_fn in cpu.h) and of its packed-path
+ * micro-kernel (vc_gemm_fn), with the transposing packer the latter uses (vc_pack_fn).
+ *
+ * Dot kernels: AVX2 + FMA with 8 accumulators of 8 floats, AVX-512F with 16 accumulators
+ * of 16 floats.
  *
  * Each accumulator holds the lanes of one dot product along K; a tile is M rows of A by
  * N = lanes / M columns of B, so every load of a B column feeds M FMAs and every load of
@@ -10,9 +13,17 @@
  * which store the same values again) so that tiles never need a column edge case; only
  * n below one tile's width reads the last column repeatedly.
  *
+ * Packed micro-kernels: AVX-512F 12 x 32 and AVX2 6 x 16 tiles of C, every accumulator a
+ * register, one broadcast of A and one FMA per accumulator per step of K. They always
+ * compute the whole tile (the packing zero-pads edges); edge tiles are cut at the store:
+ * masked stores along a contiguous row of C, a temporary tile and scalar stores when C's
+ * columns are strided (csc != 1, e.g. C written transposed), which is slower. On large
+ * products they reach about 85% of the FMA peak of a register-only loop on the same core
+ * (AVX-512 ~117 of ~140 GFLOP/s, AVX2 ~70 of ~83 on a 2 GHz Sapphire Rapids VM).
+ *
  * Functions carry __attribute__((target)): the file compiles with the baseline flags and
  * these run only after vc_isa_supported said yes. Off x86-64 (or with a compiler other
- * than gcc and clang) the file provides only the lookup, answering "no kernel". */
+ * than gcc and clang) the file provides only the lookups, answering "no kernel". */
 #include "cpu.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -209,12 +220,219 @@ vc_dot_kernel vc_dot_kernel_for(vc_isa isa)
     return k;
 }
 
+/* ---- Packed-path micro-kernels (vc_gemm_fn in cpu.h) ---- */
+
+/* Block sizes, measured on a 2-core Sapphire Rapids VM (L1d 48 KiB, L2 2 MiB): a sliver of
+ * A (mr x KC) stays in L1 while the KC x NC block of B (1.5 MiB) streams from L2 through
+ * it. KC 256 to 512 with NC 512 to 1024 were all within noise; NC 2048 (a block past L2)
+ * lost 5-20% on N = 4096. */
+enum { GEMM_KC = 384, GEMM_NC = 1024 };
+
+/* C(i, j) = alpha * t[i * nr + j] + beta * C(i, j) for i < m, j < n, one element at a
+ * time: the tiles of a C whose columns are not contiguous (csc != 1). */
+static void put_tile_strided(const float *t, int nr, int m, int n, float alpha, float beta,
+                             float *c, int64_t rsc, int64_t csc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *x = c + i * rsc + j * csc;
+            *x = beta == 0.0f ? alpha * t[i * nr + j] : alpha * t[i * nr + j] + beta * *x;
+        }
+}
+
+/* vc_pack_fn: 4 x 4 blocks transposed with SSE (baseline x86-64), edges one element at a
+ * time. Packing A with a plain C loop took 16% of a 1500 x 384 x 384 product, this 9%
+ * (then bound by reading A from L3). */
+static void pack_rows_sse(int64_t kc, int m, int mr, const float *src, int64_t lds, float *dst)
+{
+    int i = 0;
+    for (; i + 4 <= m; i += 4) {
+        const float *s0 = src + i * lds, *s1 = s0 + lds, *s2 = s1 + lds, *s3 = s2 + lds;
+        int64_t p = 0;
+        for (; p + 4 <= kc; p += 4) {
+            __m128 r0 = _mm_loadu_ps(s0 + p), r1 = _mm_loadu_ps(s1 + p);
+            __m128 r2 = _mm_loadu_ps(s2 + p), r3 = _mm_loadu_ps(s3 + p);
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            float *d = dst + p * mr + i;
+            _mm_storeu_ps(d, r0);
+            _mm_storeu_ps(d + mr, r1);
+            _mm_storeu_ps(d + 2 * mr, r2);
+            _mm_storeu_ps(d + 3 * mr, r3);
+        }
+        for (; p < kc; p++) {
+            float *d = dst + p * mr + i;
+            d[0] = s0[p], d[1] = s1[p], d[2] = s2[p], d[3] = s3[p];
+        }
+    }
+    for (; i < m; i++)
+        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = src[i * lds + p];
+    for (; i < mr; i++)
+        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+}
+
+/* C's rows are needed only at the end of a tile, and are often cold (written once): start
+ * fetching them before the K loop. */
+static inline void prefetch_c(const float *c, int64_t rsc, int m, int nr)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < nr; j += 16) _mm_prefetch((const char *)(c + i * rsc + j), _MM_HINT_T0);
+}
+
+/* ---- AVX-512F: 12 x 32 tiles, 24 accumulators ---- */
+
+/* 12 x 32 beat 14 x 32, 8 x 48 and 6 x 64 by 3-10% here (6 x 64 by 25% at N = 4096): 24
+ * FMAs per step of K for 2 loads of B and 12 broadcasts of A, 5 registers to spare. */
+enum { R512 = 12, V512 = 2, NR512 = 16 * V512 };
+
+TARGET_AVX512 static inline void put_row512(float *c, __m512 v, __mmask16 k, float alpha,
+                                            float beta)
+{
+    __m512 r = _mm512_mul_ps(_mm512_set1_ps(alpha), v);
+    if (beta != 0.0f) r = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(k, c), r);
+    _mm512_mask_storeu_ps(c, k, r);
+}
+
+/* Rows below m and columns below n of the tile into C: masked vector stores along a
+ * contiguous row, else through a temporary tile. */
+TARGET_AVX512 static inline void put_tile512(__m512 acc[R512][V512], float alpha, float beta,
+                                             float *c, int64_t rsc, int64_t csc, int m, int n)
+{
+    if (csc == 1) {
+        __mmask16 k[V512];
+        UNROLL
+        for (int v = 0; v < V512; v++) {
+            int w = n - 16 * v;
+            k[v] = (__mmask16)(w >= 16 ? 0xFFFFu : w <= 0 ? 0u : (1u << w) - 1u);
+        }
+        UNROLL
+        for (int i = 0; i < R512; i++) {
+            if (i >= m) break;
+            UNROLL
+            for (int v = 0; v < V512; v++)
+                put_row512(c + i * rsc + 16 * v, acc[i][v], k[v], alpha, beta);
+        }
+        return;
+    }
+    float t[R512 * NR512];
+    UNROLL
+    for (int i = 0; i < R512; i++) {
+        UNROLL
+        for (int v = 0; v < V512; v++) _mm512_storeu_ps(t + i * NR512 + 16 * v, acc[i][v]);
+    }
+    put_tile_strided(t, NR512, m, n, alpha, beta, c, rsc, csc);
+}
+
+TARGET_AVX512 static void gemm_avx512(int64_t kc, const float *a, const float *b, int64_t bs,
+                                      float alpha, float beta, float *c, int64_t rsc,
+                                      int64_t csc, int m, int n)
+{
+    __m512 acc[R512][V512];
+    UNROLL
+    for (int i = 0; i < R512; i++) {
+        UNROLL
+        for (int v = 0; v < V512; v++) acc[i][v] = _mm512_setzero_ps();
+    }
+    prefetch_c(c, rsc, csc == 1 ? m : 0, NR512);
+    for (int64_t p = 0; p < kc; p++) {
+        __m512 bv[V512];
+        UNROLL
+        for (int v = 0; v < V512; v++) bv[v] = _mm512_loadu_ps(b + p * bs + 16 * v);
+        UNROLL
+        for (int i = 0; i < R512; i++) {
+            __m512 ai = _mm512_set1_ps(a[p * R512 + i]);
+            UNROLL
+            for (int v = 0; v < V512; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+        }
+    }
+    put_tile512(acc, alpha, beta, c, rsc, csc, m, n);
+}
+
+/* ---- AVX2 + FMA: 6 x 16 tiles, 12 accumulators (of 16 registers) ---- */
+
+enum { R256 = 6, V256 = 2, NR256 = 8 * V256 };
+
+TARGET_AVX2 static inline void put_row256(float *c, __m256 v, __m256i k, float alpha, float beta)
+{
+    __m256 r = _mm256_mul_ps(_mm256_set1_ps(alpha), v);
+    if (beta != 0.0f) r = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(c, k), r);
+    _mm256_maskstore_ps(c, k, r);
+}
+
+TARGET_AVX2 static inline void put_tile256(__m256 acc[R256][V256], float alpha, float beta,
+                                           float *c, int64_t rsc, int64_t csc, int m, int n)
+{
+    if (csc == 1) {
+        const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        __m256i k[V256];
+        UNROLL
+        for (int v = 0; v < V256; v++)
+            k[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8 * v), iota);
+        UNROLL
+        for (int i = 0; i < R256; i++) {
+            if (i >= m) break;
+            UNROLL
+            for (int v = 0; v < V256; v++)
+                put_row256(c + i * rsc + 8 * v, acc[i][v], k[v], alpha, beta);
+        }
+        return;
+    }
+    float t[R256 * NR256];
+    UNROLL
+    for (int i = 0; i < R256; i++) {
+        UNROLL
+        for (int v = 0; v < V256; v++) _mm256_storeu_ps(t + i * NR256 + 8 * v, acc[i][v]);
+    }
+    put_tile_strided(t, NR256, m, n, alpha, beta, c, rsc, csc);
+}
+
+TARGET_AVX2 static void gemm_avx2(int64_t kc, const float *a, const float *b, int64_t bs,
+                                  float alpha, float beta, float *c, int64_t rsc, int64_t csc,
+                                  int m, int n)
+{
+    __m256 acc[R256][V256];
+    UNROLL
+    for (int i = 0; i < R256; i++) {
+        UNROLL
+        for (int v = 0; v < V256; v++) acc[i][v] = _mm256_setzero_ps();
+    }
+    prefetch_c(c, rsc, csc == 1 ? m : 0, NR256);
+    for (int64_t p = 0; p < kc; p++) {
+        __m256 bv[V256];
+        UNROLL
+        for (int v = 0; v < V256; v++) bv[v] = _mm256_loadu_ps(b + p * bs + 8 * v);
+        UNROLL
+        for (int i = 0; i < R256; i++) {
+            __m256 ai = _mm256_broadcast_ss(a + p * R256 + i);
+            UNROLL
+            for (int v = 0; v < V256; v++) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+        }
+    }
+    put_tile256(acc, alpha, beta, c, rsc, csc, m, n);
+}
+
+vc_gemm_kernel vc_gemm_kernel_for(vc_isa isa)
+{
+    vc_gemm_kernel k = {NULL, NULL, 0, 0, 0, 0};
+    if (isa == VC_ISA_AVX512)
+        k = (vc_gemm_kernel){gemm_avx512, pack_rows_sse, R512, NR512, GEMM_KC, GEMM_NC};
+    if (isa == VC_ISA_AVX2)
+        k = (vc_gemm_kernel){gemm_avx2, pack_rows_sse, R256, NR256, GEMM_KC, GEMM_NC};
+    return k;
+}
+
 #else
 
 vc_dot_kernel vc_dot_kernel_for(vc_isa isa)
 {
     (void)isa;
     vc_dot_kernel k = {0, 0};
+    return k;
+}
+
+vc_gemm_kernel vc_gemm_kernel_for(vc_isa isa)
+{
+    (void)isa;
+    vc_gemm_kernel k = {0, 0, 0, 0, 0, 0};
     return k;
 }
 

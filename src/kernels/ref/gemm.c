@@ -1,8 +1,9 @@
-/* Reference f32 GEMM (see gemm.h) in plain portable C.
+/* Reference f32 GEMM (see gemm.h) in plain portable C, and the loops around the ISA
+ * micro-kernels of src/kernels/cpu.
  *
- * Models' Conv, MatMul and LSTM run through it, so it is written to be fast on the
- * x86-64 baseline at -O2 (SSE2, no FMA) without intrinsics: every micro-kernel holds its
- * accumulators in 4-float arrays (one SSE register each) indexed only by compile-time
+ * Models' Conv, MatMul and LSTM run through it, so the C path is written to be fast on
+ * the x86-64 baseline at -O2 (SSE2, no FMA) without intrinsics: every micro-kernel holds
+ * its accumulators in 4-float arrays (one SSE register each) indexed only by compile-time
  * constants, so gcc and clang keep them in registers and turn each 4-lane loop into one
  * vector instruction; eight accumulators per kernel hide the latency of the adds.
  *
@@ -14,12 +15,23 @@
  *     each weight loaded once for all rows. This path has ISA variants
  *     (src/kernels/cpu, chosen by the isa argument): AVX2 / AVX-512 kernels with
  *     fused multiply-adds; the C kernels below run 2 rows x 4 columns at a time.
- *   - M == 1 and B row-major (GEMV): a 1 x 32 kernel streams B in place.
- *   - otherwise blocked: K in blocks of KC, N in blocks of NC; a 4 x 8 kernel reads A in
- *     place and B in place (row-major B) or packed into 8-wide panels (transposed B).
- * Limits: single-threaded; stack use about 40 KiB; no heap.
+ *   - M == 1 and B row-major (GEMV): a 1 x 32 kernel streams B in place, whatever the
+ *     ISA (it is bound by reading B; the packed kernels were no faster).
+ *   - otherwise, with an ISA kernel (AVX2 6 x 16, AVX-512 12 x 32): packed, Goto / BLIS
+ *     style (gemm_packed below), about 85% of the FMA peak on large products.
+ *   - otherwise (VC_ISA_C, or no memory for the packed path) blocked: K in blocks of KC,
+ *     N in blocks of NC; a 4 x 8 kernel reads A in place and B in place (row-major B) or
+ *     packed into 8-wide panels (transposed B).
+ * Limits: single-threaded. The C paths use about 40 KiB of stack and no heap; the packed
+ * path mallocs one scratch buffer per call (at most KC * (NC + MR) floats of its kernel,
+ * about 1.5 MiB) and frees it before returning; if malloc fails it falls back to the C
+ * blocked path (slower, same results to rounding), never failing the call.
  */
 #include "gemm.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../../core/f16.h"
 
@@ -265,6 +277,104 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, float alpha, mview a, 
     }
 }
 
+/* ---- Packed path (ISA micro-kernels) ---- */
+
+static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+/* dst[p * w + i] = x(i, p) for i < n, p < kc, and 0 for n <= i < w: n rows of op(A), or
+ * n columns of op(B) (x then views op(B) transposed), into one sliver w wide. */
+static void pack_sliver(vc_gemm_kernel k, int64_t kc, int n, int w, mview x, float *dst)
+{
+    if (x.cs == 1 && k.pack_rows) {
+        k.pack_rows(kc, n, w, x.p, x.rs, dst);
+        return;
+    }
+    if (x.rs == 1) {
+        for (int64_t p = 0; p < kc; p++) {
+            memcpy(dst + p * w, x.p + p * x.cs, sizeof(float) * (size_t)n);
+            for (int i = n; i < w; i++) dst[p * w + i] = 0.0f;
+        }
+        return;
+    }
+    for (int i = 0; i < w; i++)
+        for (int64_t p = 0; p < kc; p++) dst[p * w + i] = i < n ? x.p[i * x.rs + p * x.cs] : 0.0f;
+}
+
+/* A row-major block of B row by row into panels: a panel at a time would stride through
+ * memory by ldb, which defeats the prefetchers when rows are 4 KiB apart (N = 1024). */
+static void pack_b_rows(int nr, int64_t kc, int64_t nc, mview b, int in_place, float *dst)
+{
+    for (int64_t p = 0; p < kc; p++)
+        for (int64_t s = 0; s < nc; s += nr) {
+            int w = (int)min64(nr, nc - s);
+            if (in_place && w == nr) continue;
+            float *d = dst + s * kc + p * nr;
+            memcpy(d, b.p + p * b.rs + s, sizeof(float) * (size_t)w);
+            for (int j = w; j < nr; j++) d[j] = 0.0f;
+        }
+}
+
+/* The kc x nc block of op(B) at b into panels of nr columns, panel s at dst + s * kc,
+ * columns past nc zero; with in_place (row-major B only) just the last, partial panel:
+ * the kernel reads whole panels where they are. */
+static void pack_b(vc_gemm_kernel k, int64_t kc, int64_t nc, mview b, int in_place, float *dst)
+{
+    if (b.cs == 1) {
+        pack_b_rows(k.nr, kc, nc, b, in_place, dst);
+        return;
+    }
+    for (int64_t s = 0; s < nc; s += k.nr)
+        pack_sliver(k, kc, (int)min64(k.nr, nc - s), k.nr, (mview){b.p + s * b.cs, b.cs, b.rs},
+                    dst + s * kc);
+}
+
+/* One sliver of A (m <= mr rows, packed at ap) against the kc x nc block of B. */
+static void sliver_row(vc_gemm_kernel k, int64_t kc, int m, int64_t nc, float alpha, float beta,
+                       const float *ap, const float *bp, mview b, int in_place, cview c)
+{
+    for (int64_t j = 0; j < nc; j += k.nr) {
+        int w = (int)min64(k.nr, nc - j);
+        const float *panel = in_place && w == k.nr ? b.p + j : bp + j * kc;
+        k.fn(kc, ap, panel, in_place && w == k.nr ? b.rs : k.nr, alpha, beta, c.p + j * c.cs,
+             c.rs, c.cs, m, w);
+    }
+}
+
+/* Goto / BLIS loops around an ISA micro-kernel: N in blocks of nc, K in blocks of at most
+ * kc (split evenly). Each block of op(B) is packed once (L2-sized); each sliver of mr rows
+ * of op(A) is packed (L1-sized) and run against all of that block's panels. A single
+ * sliver (M <= mr) reads a row-major B in place: nothing would reuse a packed copy. The
+ * scratch is one malloc per call, at most kc * (nc + mr) floats. Returns 0, having done
+ * nothing, when isa has no kernel or the scratch cannot be had. */
+static int gemm_packed(vc_gemm_kernel k, int64_t M, int64_t N, int64_t K, float alpha, mview a,
+                       mview b, float beta, cview c)
+{
+    if (!k.fn) return 0;
+    int64_t nkb = (K + k.kc - 1) / k.kc, kcb = (K + nkb - 1) / nkb;
+    int64_t ncb = round_up(min64(N, k.nc), k.nr);
+    int in_place = M <= k.mr && b.cs == 1;
+    float *buf = malloc(sizeof(float) * (size_t)(kcb * (ncb + k.mr) + 16));
+    if (!buf) return 0;
+    /* 64-byte aligned: a panel row is then one or two whole cache lines */
+    float *bp = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63), *ap = bp + kcb * ncb;
+    for (int64_t jc = 0; jc < N; jc += k.nc) {
+        int64_t nc = min64(k.nc, N - jc);
+        for (int64_t pc = 0; pc < K; pc += kcb) {
+            int64_t kc = min64(kcb, K - pc);
+            mview bb = {b.p + pc * b.rs + jc * b.cs, b.rs, b.cs};
+            pack_b(k, kc, nc, bb, in_place, bp);
+            for (int64_t i = 0; i < M; i += k.mr) {
+                int m = (int)min64(k.mr, M - i);
+                pack_sliver(k, kc, m, k.mr, (mview){a.p + i * a.rs + pc * a.cs, a.rs, a.cs}, ap);
+                sliver_row(k, kc, m, nc, alpha, pc == 0 ? beta : 1.0f, ap, bp, bb, in_place,
+                           (cview){c.p + i * c.rs + jc * c.cs, c.rs, c.cs});
+            }
+        }
+    }
+    free(buf);
+    return 1;
+}
+
 /* Rows i..i+m of the dot path with the portable C kernels: 2 x 4 tiles. */
 static void dot_rows_c(int64_t m, int64_t N, int64_t kd, const float *const *ar, mview b,
                        int64_t pc, float alpha, float beta, cview c)
@@ -367,7 +477,7 @@ void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, 
         gemm_dot(vc_dot_kernel_for(isa), M, N, K, alpha, a, b, beta, c);
     else if (M == 1 && b.cs == 1)
         gemv_rows(N, K, alpha, a, b, beta, c);
-    else
+    else if (!gemm_packed(vc_gemm_kernel_for(isa), M, N, K, alpha, a, b, beta, c))
         gemm_blocked(M, N, K, alpha, a, b, beta, c);
 }
 

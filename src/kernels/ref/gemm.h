@@ -18,10 +18,15 @@
  * uninitialised C does not leak into the result); with K == 0 or alpha == 0, C is only
  * scaled by beta (A and B are not read). M or N <= 0 does nothing.
  *
- * Single-threaded, no heap: it packs into stack buffers of about 40 KiB. The inner
- * loops run the micro-kernels of vc_isa_active() (AVX2 / AVX-512 on x86-64 CPUs that
- * have them), which sum in another order and with fused multiply-adds: results match
- * the portable C path to rounding, not bit for bit. */
+ * Single-threaded. The inner loops run the micro-kernels of vc_isa_active() (AVX2 /
+ * AVX-512 on x86-64 CPUs that have them), which sum in another order and with fused
+ * multiply-adds: results match the portable C path to rounding, not bit for bit.
+ *
+ * Memory: the portable C path packs into stack buffers of about 40 KiB and uses no heap.
+ * The AVX2 / AVX-512 path for larger M packs op(A) and op(B) into one heap buffer per
+ * call (malloc, at most about 1.5 MiB, freed before returning); when malloc fails it
+ * quietly takes the C path instead, so the call itself never fails. Stack use stays
+ * about 40 KiB either way. */
 void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                  int64_t ldc);
