@@ -17,8 +17,9 @@
  *
  * OpenBLAS is dlopen'ed (libopenblas.so.0, from Debian's libopenblas0-pthread), never
  * linked, so the bench builds and runs without it (voce only, checked against the
- * portable C path). It runs on 1 thread unless --threads N says otherwise; voce's GEMM
- * is single-threaded, so only --threads 1 compares like with like. OpenBLAS picks its
+ * portable C path). Both run on 1 thread unless --threads N says otherwise (voce through
+ * a pool of N threads, src/core/threads.h; vs_peak is then against N times the one-core
+ * probe, which assumes N free physical cores). OpenBLAS picks its
  * kernels from the CPU model and falls back to Haswell's (AVX2) on one it does not know,
  * as in some VMs: the core= key says which, OPENBLAS_CORETYPE=SkylakeX forces AVX-512.
  *
@@ -35,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/threads.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/ref/gemm.h"
 
@@ -258,21 +260,23 @@ typedef struct result {
 
 typedef struct ctx {
     blas blas;
+    vc_threads *pool;
     double target_s;
     int min_runs;
     double peak; /* GFLOP/s of the best probe, 0 if none */
 } ctx;
 
-static void run_engine(int e, const blas *b, const shape *s, int trans_b, const float *A,
+static void run_engine(int e, const ctx *x, const shape *s, int trans_b, const float *A,
                        const float *B, float *C)
 {
+    const blas *b = &x->blas;
     int64_t ldb = trans_b ? s->k : s->n;
     if (e == E_OPENBLAS)
         b->sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)s->m,
                  (int)s->n, (int)s->k, 1.0f, A, (int)s->k, B, (int)ldb, 0.0f, C, (int)s->n);
     else
-        vc_gemm_f32_ex(e == E_C ? VC_ISA_C : e == E_AVX2 ? VC_ISA_AVX2 : VC_ISA_AVX512, 0, trans_b,
-                       s->m, s->n, s->k, 1.0f, A, s->k, B, ldb, 0.0f, C, s->n, 1);
+        vc_gemm_f32_mt(e == E_C ? VC_ISA_C : e == E_AVX2 ? VC_ISA_AVX2 : VC_ISA_AVX512, x->pool, 0,
+                       trans_b, s->m, s->n, s->k, 1.0f, A, s->k, B, ldb, 0.0f, C, s->n, 1);
 }
 
 static double max_rel_err(const float *c, const float *ref, int64_t n)
@@ -302,13 +306,13 @@ static void bench_shape(const ctx *x, const shape *s, int trans_b, const float *
     for (int e = 0; e < N_ENGINES; e++) {
         if (!engine_available(x, e)) continue;
         float *out = have_ref ? C : ref;
-        run_engine(e, &x->blas, s, trans_b, A, B, out); /* warm-up, and the checked output */
+        run_engine(e, x, s, trans_b, A, B, out); /* warm-up, and the checked output */
         double err = have_ref ? max_rel_err(C, ref, nc) : 0;
         double best = 1e30, total = 0;
         int runs = 0;
         while ((runs < x->min_runs || total < x->target_s) && runs < 1000000) {
             double t0 = now_s();
-            run_engine(e, &x->blas, s, trans_b, A, B, C);
+            run_engine(e, x, s, trans_b, A, B, C);
             double t = now_s() - t0;
             total += t, runs++;
             if (t < best) best = t;
@@ -343,7 +347,8 @@ static void fill(float *p, int64_t n, uint64_t seed)
 
 static void summary(const ctx *x, const result *res, int n, const double *peaks)
 {
-    printf("\nsummary (GFLOP/s, one core; best = fastest voce ISA)");
+    printf("\nsummary (GFLOP/s, %d thread%s; best = fastest voce ISA; peaks are one core's)",
+           vc_threads_count(x->pool), vc_threads_count(x->pool) > 1 ? "s" : "");
     for (int i = 1; i < VC_ISA_COUNT; i++)
         if (peaks[i] > 0) printf("  fma_peak_%s=%.1f", vc_isa_name((vc_isa)i), peaks[i]);
     printf("\n%-24s %5s %6s %5s %2s %8s %8s %8s %8s %10s %9s\n", "shape", "M", "N", "K", "tB", "c",
@@ -399,6 +404,11 @@ int main(int argc, char **argv)
     if (!HAVE_X86_PROBE)
         printf("probe=fma_peak note=\"no probe off x86-64; vs_peak not reported\"\n");
     x.blas = load_openblas(threads);
+    if (vc_threads_create(threads, &x.pool)) {
+        fprintf(stderr, "bench_gemm: %s\n", voce_last_error());
+        return 1;
+    }
+    x.peak *= threads;
 
     const shape *list = one.m ? &one : SHAPES;
     size_t n_list = one.m ? 1 : N_SHAPES;
@@ -428,5 +438,6 @@ int main(int argc, char **argv)
     }
     summary(&x, res, n_res, peaks);
     free(A), free(B), free(C), free(ref), free(res);
+    vc_threads_destroy(x.pool);
     return 0;
 }

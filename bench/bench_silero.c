@@ -1,6 +1,6 @@
 /* Silero VAD per-window latency and load time with voce.
  *
- * usage: bench_silero MODEL.voce AUDIO.wav [MIN_WINDOWS]
+ * usage: bench_silero MODEL.voce AUDIO.wav [MIN_WINDOWS [THREADS]]  (THREADS: 0 = one per core)
  *
  * The audio (16-bit PCM mono 16 kHz) is cut into 512-sample windows, as a streaming VAD
  * would see it, with the recurrent state and the 64-sample context carried (v5/v6) or
@@ -41,7 +41,7 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_silero MODEL.voce AUDIO.wav [MIN_WINDOWS]\n");
+        fprintf(stderr, "usage: bench_silero MODEL.voce AUDIO.wav [MIN_WINDOWS [THREADS]]\n");
         return 2;
     }
     int min_windows = argc > 3 ? atoi(argv[3]) : 3000;
@@ -56,7 +56,9 @@ int main(int argc, char **argv)
     voce_program *p;
     voce_method *m;
     if (voce_program_open(argv[1], NULL, &p)) return fail("open");
-    if (voce_method_create(p, NULL, NULL, &m)) return fail("create");
+    voce_method_options mo = voce_method_options_default();
+    mo.threads = argc > 4 ? atoi(argv[4]) : 0;
+    if (voce_method_create(p, NULL, &mo, &m)) return fail("create");
     double load_ms = (now_us() - t0) / 1e3;
     size_t i_h;
     int v4 = voce_method_find_input(m, "h", &i_h) == VOCE_OK;

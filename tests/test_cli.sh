@@ -59,6 +59,12 @@ expect 1 "run with a wrong shape" "$voce" run "$tmp/s.voce" --in input="$tmp/xbi
 expect 1 "run with an unknown input" "$voce" run "$tmp/s.voce" --in bogus="$tmp/x.npy" --out "$tmp/o"
 expect 1 "run with an unknown method" "$voce" run "$tmp/s.voce" --method nope --in input="$tmp/x.npy" --out "$tmp/o"
 expect 2 "run without --out" "$voce" run "$tmp/s.voce" --in input="$tmp/x.npy"
+expect 0 "run --threads 1" "$voce" run "$tmp/s.voce" --threads 1 --in input="$tmp/x.npy" --in state="$tmp/state.npy" --out "$tmp/t1"
+expect 0 "run --threads 3" "$voce" run "$tmp/s.voce" --threads 3 --in input="$tmp/x.npy" --in state="$tmp/state.npy" --out "$tmp/t3"
+cmp -s "$tmp/t1/output.npy" "$tmp/t3/output.npy" && cmp -s "$tmp/t1/stateN.npy" "$tmp/o/stateN.npy" \
+  && ok "run: same bytes with 1, 3 and the default threads" || bad "run: outputs depend on --threads"
+expect_says 2 "run --threads -1" "--threads" "$voce" run "$tmp/s.voce" --threads -1 --in input="$tmp/x.npy" --out "$tmp/o"
+expect_says 2 "run --threads 257" "--threads" "$voce" run "$tmp/s.voce" --threads 257 --in input="$tmp/x.npy" --out "$tmp/o"
 
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

@@ -11,10 +11,11 @@
  * well as with the reference.
  *
  * Shapes: M, N, K in {1, 3, 17, 63, 64, 65, 255, 1023} (edges on both sides of the
- * AVX-512 32-wide and AVX2 16-wide panels, 12- and 6-row slivers, and K split into blocks),
+ * AVX-512 32-wide, AVX2 16-wide and NEON 12-wide panels, 12-, 8- and 6-row slivers, K
+ * tails past every vector width, and K split into blocks),
  * every triple up to 2^22 multiply-adds: all four transpose combinations up to 2^18, one
  * (in turn) above; plus a few larger ones: big M by small N, N past one 1024-column block
- * of B, a few rows against a wide B read in place. alpha in {1, 0.5} and beta in
+ * of B, a few rows against a wide B read in place, K % 4 == 2 on the dot path. alpha in {1, 0.5} and beta in
  * {0, 1, -2} in turn; leading dimensions with and without padding; C row-major, written
  * transposed (rsc = 1), or with neither stride 1. Whenever beta = 0, C starts as NaN, so
  * a path that reads C leaks NaN; elements of C outside the M x N block must come back
@@ -192,9 +193,11 @@ static void test_shapes(void)
                 for (int t = 0; t < 4; t++)
                     if (!run_shape(n++, t, M, N, K)) return;
             }
-    /* M, N, K: big M by small N; N past one block of B; few rows, B in place, and wide */
+    /* M, N, K: big M by small N; N past one block of B; few rows, B in place, and wide;
+     * dot-path K tails of 2 and 6 (the dims above leave K % 4 == 2 out) */
     static const int64_t big[][3] = {{1023, 17, 400}, {2000, 33, 40}, {30, 2100, 7},
-                                     {12, 2100, 77},  {3, 1100, 400},  {100, 1030, 130}};
+                                     {12, 2100, 77},  {3, 1100, 400},  {100, 1030, 130},
+                                     {4, 37, 6},      {1, 29, 130},    {2, 45, 258}};
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
         for (int t = 0; t < 4; t++)
             if (!run_shape(n++, t, big[i][0], big[i][1], big[i][2])) return;
@@ -251,7 +254,7 @@ static voce_status conv_op(const conv_case *cc, const float *x, const float *w, 
     size_t need = op->scratch ? op->scratch(&n, in, &out) : 0;
     void *scratch = malloc(need + 64);
     out.data = y;
-    vc_ctx ctx = {scratch, need};
+    vc_ctx ctx = {scratch, need, NULL};
     st = scratch ? op->run(&n, in, &out, &ctx) : VOCE_ERR_NOMEM;
     free(scratch);
     return st;
@@ -307,10 +310,17 @@ static void test_isa_names(void)
     CHECK(vc_isa_supported(vc_isa_active()));
     for (int i = 0; i < VC_ISA_COUNT; i++) CHECK(vc_isa_name((vc_isa)i) != NULL);
     CHECK(vc_isa_name(VC_ISA_COUNT) == NULL);
+    /* a supported ISA whose kernels are missing would fall back to C and pass unseen */
+    for (int i = VC_ISA_C + 1; i < VC_ISA_COUNT; i++)
+        if (vc_isa_supported((vc_isa)i)) {
+            CHECK_MSG(vc_dot_kernel_for((vc_isa)i).fn, "%s: no dot kernel", vc_isa_name(i));
+            CHECK_MSG(vc_gemm_kernel_for((vc_isa)i).fn, "%s: no gemm kernel", vc_isa_name(i));
+        }
+    CHECK(!vc_dot_kernel_for(VC_ISA_C).fn && !vc_gemm_kernel_for(VC_ISA_C).fn);
     printf("  isa: active %s; supported:", vc_isa_name(vc_isa_active()));
     for (int i = 0; i < VC_ISA_COUNT; i++)
         if (vc_isa_supported((vc_isa)i)) printf(" %s", vc_isa_name((vc_isa)i));
-    printf("\n");
+    printf("; arm dotprod: %s\n", vc_cpu_has_arm_dotprod() ? "yes" : "no");
 }
 
 int main(void)

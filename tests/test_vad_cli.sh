@@ -243,6 +243,9 @@ expect_says 2 "-m without a value" "-m" "$voce" vad "$jfk" -m
 expect_says 2 "non-numeric threshold" "abc" vad "$jfk" --threshold abc
 expect_says 2 "non-numeric ms" "12x" vad "$jfk" --min-speech-ms 12x
 expect_says 2 "non-numeric max speech" "--max-speech-s" vad "$jfk" --max-speech-s nan
+expect_says 2 "negative threads" "--threads" vad "$jfk" --threads -2
+expect 0 "--threads 1" vad "$jfk" --format json --threads 1 && cmp -s "$tmp/out" "$tmp/jfk.json" \
+  && ok "--threads 1 prints what the default prints" || bad "--threads 1 changes the output"
 expect_says 2 "threshold 0" "--threshold" vad "$jfk" --threshold 0
 expect_says 2 "threshold 1" "--threshold" vad "$jfk" --threshold 1
 expect_says 2 "threshold 1.5" "--threshold" vad "$jfk" --threshold 1.5

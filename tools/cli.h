@@ -23,4 +23,10 @@ int cli_is_help(const char *arg);
 /* Split "NAME=VALUE" at the first '='; returns 0 and sets *value, or -1. */
 int cli_split_eq(char *arg, char **value);
 
+/* --threads N: 0 (one per physical core, the default) to VC_THREADS_MAX. Returns 0, or
+ * the exit status of a usage error (printed). */
+#define CLI_THREADS_HELP                                                                           \
+    "  --threads N         threads for the model's kernels; 0 = one per physical core (0)\n"
+int cli_parse_threads(const char *cmd, const char *value, int *threads);
+
 #endif

@@ -18,12 +18,13 @@ static const char help[] =
     "options:\n"
     "  --method M          the method to run; may be left out when there is only one\n"
     "  --in NAME=FILE.npy  value of the input NAME (every input needs one)\n"
-    "  --out DIR           where to write the outputs (created if missing)\n";
+    "  --out DIR           where to write the outputs (created if missing)\n" CLI_THREADS_HELP;
 
 #define MAX_INPUTS 256
 
 typedef struct {
     const char *model, *method, *out;
+    int threads;
     int n_in;
     char *in_name[MAX_INPUTS];
     char *in_file[MAX_INPUTS];
@@ -39,6 +40,11 @@ static int parse(int argc, char **argv, run_args *a)
             if (!next) return cli_usage_error("run", "%s needs a value", argv[i]);
             if (argv[i][2] == 'm') a->method = next;
             else a->out = next;
+            i++;
+        } else if (!strcmp(argv[i], "--threads")) {
+            if (!next) return cli_usage_error("run", "--threads needs a value");
+            int rc = cli_parse_threads("run", next, &a->threads);
+            if (rc) return rc;
             i++;
         } else if (!strcmp(argv[i], "--in")) {
             if (!next || a->n_in == MAX_INPUTS) return cli_usage_error("run", "--in needs NAME=FILE.npy");
@@ -109,7 +115,9 @@ int cmd_run(int argc, char **argv)
     voce_program *p = NULL;
     voce_method *m = NULL;
     voce_status st = voce_program_open(a.model, NULL, &p);
-    if (!st) st = voce_method_create(p, a.method, NULL, &m);
+    voce_method_options mo = voce_method_options_default();
+    mo.threads = a.threads;
+    if (!st) st = voce_method_create(p, a.method, &mo, &m);
     if (!st) st = set_inputs(m, &a);
     if (!st) st = voce_method_execute(m);
     if (!st) st = write_outputs(m, a.out);

@@ -39,6 +39,8 @@ static const char help[] =
     "  --rate HZ               sample rate of the --stdin stream (16000)\n"
     "  --channels N            interleaved channels of the --stdin stream (1)\n"
     "  --stdin-format F        f32le or s16le (f32le)\n"
+    "  --threads N             threads for the model's kernels; 0 = one per physical core\n"
+    "                          (0; Silero's windows are too small to gain from more)\n"
     "\n"
     "Output (times in seconds, 3 decimals; samples at the VAD rate):\n"
     "  text  'START<TAB>END' per segment, '# FILE' before each file when there are several\n"
@@ -160,7 +162,8 @@ static int set_max_speech(const char *opt, const char *v, double *s)
 /* Options that take a value; set_option handles each of them. */
 static const char *const valued_options[] = {
     "-m", "--model", "--threshold", "--neg-threshold", "--min-speech-ms", "--min-silence-ms", "--pad-ms",
-    "--max-speech-s", "--vad-rate", "--format", "--rate", "--channels", "--stdin-format", NULL};
+    "--max-speech-s", "--vad-rate", "--format", "--rate", "--channels", "--stdin-format", "--threads",
+    NULL};
 
 static int is_valued_option(const char *opt)
 {
@@ -181,6 +184,7 @@ static int set_option(vad_args *a, const char *opt, const char *v)
     if (!strcmp(opt, "--pad-ms")) return parse_int(opt, v, 0, MAX_MS, &c->speech_pad_ms);
     if (!strcmp(opt, "--max-speech-s")) return set_max_speech(opt, v, &c->max_speech_s);
     if (!strcmp(opt, "--vad-rate")) return set_vad_rate(opt, v, &c->sample_rate);
+    if (!strcmp(opt, "--threads")) return cli_parse_threads(CMD, v, &c->threads);
     if (!strcmp(opt, "--format")) {
         int k = 0, rc = parse_enum(opt, v, formats, &k);
         a->format = (out_format)k;

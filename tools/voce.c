@@ -1,9 +1,11 @@
 /* voce: the command-line program. One subcommand per file (cmd_*.c). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "core/threads.h"
 
 static const char usage[] =
     "usage: voce <command> [options]\n"
@@ -70,4 +72,15 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "features")) return cmd_features(argc - 1, argv + 1);
     fprintf(stderr, "voce: unknown command '%s'\n%s", argv[1], usage);
     return 2;
+}
+
+int cli_parse_threads(const char *cmd, const char *value, int *threads)
+{
+    char *end = NULL;
+    long v = strtol(value, &end, 10);
+    if (!*value || *end || v < 0 || v > VC_THREADS_MAX)
+        return cli_usage_error(cmd, "--threads '%s': expected 0 (one per core) to %d", value,
+                               VC_THREADS_MAX);
+    *threads = (int)v;
+    return 0;
 }

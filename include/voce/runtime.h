@@ -140,6 +140,12 @@ voce_status voce_program_method_output(const voce_program *prog, const char *met
 typedef struct voce_method_options {
     /* Upper bound on the bytes of intermediate tensors of one execution. Default 4 GiB. */
     uint64_t memory_limit;
+    /* Threads the kernels of this instance use (matrix products, convolutions). 0, the
+     * default: one per physical core this process may run on. 1: only the calling
+     * thread. Each instance owns its threads (they sleep between executions), so two
+     * instances running at once do not wait for each other. Outputs are bit-identical
+     * for every thread count. At most 256. */
+    int threads;
 } voce_method_options;
 
 voce_method_options voce_method_options_default(void);

@@ -85,6 +85,9 @@ typedef struct voce_vad_config {
     void *user_data;             /* passed to both callbacks */
     size_t max_queued_events;    /* events kept for polling; older ones are dropped
                                     (and counted) when no one polls. 4096 */
+    int threads;            /* threads of the model's kernels (voce_method_options);
+                               0 = one per physical core. Silero's windows are too small
+                               to split, so more threads change nothing there. 0 */
 } voce_vad_config;
 
 voce_vad_config voce_vad_config_default(void);

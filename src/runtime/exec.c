@@ -410,7 +410,7 @@ static voce_status run_node(vc_exec *x, int gi, const vc_node *n, vc_tensor **in
     }
     size_t need = n->op->scratch ? n->op->scratch(n, in, out) : 0;
     if ((st = ensure_scratch(x, need))) return st;
-    vc_ctx ctx = {x->scratch, x->scratch_size};
+    vc_ctx ctx = {x->scratch, x->scratch_size, x->threads};
     if ((st = n->op->run(n, in, out, &ctx))) return st;
     for (int k = 0; k < n->n_out; k++) x->vals[n->out[k]] = out[k];
     return VOCE_OK;
@@ -474,11 +474,15 @@ static voce_status init_graph(vc_exec *x, int gi)
     return VOCE_OK;
 }
 
-voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit)
+voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit, int n_threads)
 {
     memset(x, 0, sizeof *x);
     x->mg = mg;
     x->memory_limit = memory_limit;
+    if (n_threads > 1) {
+        voce_status st = vc_threads_create(n_threads, &x->threads);
+        if (st) return st;
+    }
     size_t nv = (size_t)(mg->n_values ? mg->n_values : 1);
     x->vals = calloc(nv, sizeof *x->vals);
     x->root = malloc(sizeof *x->root * nv);
@@ -513,6 +517,8 @@ voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit)
 
 void vc_exec_free(vc_exec *x)
 {
+    vc_threads_destroy(x->threads);
+    x->threads = NULL;
     if (x->gx && x->mg) {
         for (int gi = 0; gi < x->mg->n_graphs; gi++) {
             vc_gexec *g = &x->gx[gi];

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "../core/threads.h"
 #include "graph.h"
 
 typedef struct vc_gexec vc_gexec;
@@ -31,10 +32,12 @@ typedef struct vc_exec {
     uint64_t memory_limit;
     uint64_t memory_used;       /* arenas + separate allocations + scratch */
     uint64_t run_allocs;        /* heap allocations made by the last run (0 = steady) */
+    vc_threads *threads;        /* kernels' pool, owned; NULL when one thread */
 } vc_exec;
 
-/* Prepare an executor for mg (constants bound, lifetimes computed). */
-voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit);
+/* Prepare an executor for mg (constants bound, lifetimes computed) whose kernels use
+ * n_threads threads (>= 1). */
+voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit, int n_threads);
 void vc_exec_free(vc_exec *x);
 
 /* Run graph 0. Its formal inputs must have been bound in x->vals beforehand. */

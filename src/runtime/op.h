@@ -33,6 +33,7 @@
 
 #include "../core/error.h"
 #include "../core/tensor.h"
+#include "../core/threads.h"
 #include "graph.h"
 
 /* infer's answer when it needs the value of an input that is not known yet. */
@@ -44,6 +45,7 @@ typedef struct vc_exec vc_exec;
 typedef struct vc_ctx {
     void *scratch;          /* scratch(...) bytes, 64-byte aligned, contents undefined */
     size_t scratch_size;
+    vc_threads *threads;    /* the method instance's pool (core/threads.h); NULL: one thread */
 } vc_ctx;
 
 typedef voce_status (*vc_infer_fn)(const vc_node *n, vc_tensor *const *in, vc_tensor *out);

@@ -308,7 +308,11 @@ voce_status voce_method_create(const voce_program *p, const char *method, const 
     m->in_cap = calloc(n_in, sizeof *m->in_cap);
     m->in_set = calloc(n_in, sizeof *m->in_set);
     if (!m->in_buf || !m->in_cap || !m->in_set) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
-    if (!st) st = vc_exec_init(&m->exec, mg, opt->memory_limit);
+    int threads = opt->threads == 0 ? vc_physical_cores() : opt->threads;
+    if (!st && (opt->threads < 0 || opt->threads > VC_THREADS_MAX))
+        st = vc_error(VOCE_ERR_INVALID_ARG, "threads: %d is out of range (0 = one per core, "
+                      "1 to %d)", opt->threads, VC_THREADS_MAX);
+    if (!st) st = vc_exec_init(&m->exec, mg, opt->memory_limit, threads);
     if (st) {
         free(m->in_buf); free(m->in_cap); free(m->in_set);
         free(m);

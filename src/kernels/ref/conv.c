@@ -441,7 +441,7 @@ static const float *im2row(const geom *g, const float *img, int64_t channels, in
 }
 
 static void conv_f32(const conv_shape *cs, const float *x, const float *w, const float *b, float *y,
-                     float *col)
+                     float *col, vc_threads *t)
 {
     const geom *g = &cs->g;
     int64_t cg = cs->C / cs->group, mg = cs->M / cs->group;
@@ -453,20 +453,20 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
             const float *xg = x + (nb * cs->C + gi * cg) * isz, *wg = w + gi * mg * kc;
             float *yg = y + (nb * cs->M + gi * mg) * L;
             if (pointwise) {
-                vc_gemm_f32(0, 0, mg, L, kc, 1.0f, wg, kc, xg, L, 0.0f, yg, L);
+                vc_gemm_f32(t, 0, 0, mg, L, kc, 1.0f, wg, kc, xg, L, 0.0f, yg, L);
             } else {
                 for (int64_t l0 = 0; l0 < L; l0 += tile) {
                     int64_t l1 = min64(L, l0 + tile), ld;
                     if (g->nsp == 1 && l1 - l0 <= VC_GEMM_DOT_ROWS && l1 - l0 < mg) {
                         /* y^T = rows W^T, written transposed into y */
                         const float *rows = im2row(g, xg, cg, l0, l1, col, &ld);
-                        vc_gemm_f32_ex(vc_isa_active(), 0, 1, l1 - l0, mg, kc, 1.0f, rows, ld,
-                                       wg, kc, 0.0f, yg + l0, 1, L);
+                        vc_gemm_f32_mt(vc_isa_active(), t, 0, 1, l1 - l0, mg, kc, 1.0f, rows,
+                                       ld, wg, kc, 0.0f, yg + l0, 1, L);
                         continue;
                     }
                     im2col(g, xg, cg, l0, l1, col);
-                    vc_gemm_f32(0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f, yg + l0,
-                                L);
+                    vc_gemm_f32(t, 0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f,
+                                yg + l0, L);
                 }
             }
             if (b) add_bias_rows(yg, b + gi * mg, mg, L);
@@ -484,7 +484,7 @@ static voce_status conv_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     const float *x = as_f32(in[0], &cur), *w = as_f32(in[1], &cur);
     const float *b = as_f32(opt_in(n, in, 2), &cur);
     float *y = out[0].dtype == VOCE_DTYPE_F32 ? out[0].data : cur;
-    conv_f32(&cs, x, w, b, y, col);
+    conv_f32(&cs, x, w, b, y, col, ctx->threads);
     if (y != out[0].data) vc_f32_to_f16_array(y, out[0].data, vc_numel(&out[0]));
     return VOCE_OK;
 }
@@ -566,7 +566,7 @@ static size_t convt_scratch(const vc_node *n, vc_tensor *const *in, const vc_ten
 }
 
 static void convt_f32(const conv_shape *cs, const float *x, const float *w, const float *b,
-                      float *y, float *col)
+                      float *y, float *col, vc_threads *t)
 {
     const geom *g = &cs->g;
     int64_t cg = cs->C / cs->group, mg = cs->M / cs->group;
@@ -581,7 +581,7 @@ static void convt_f32(const conv_shape *cs, const float *x, const float *w, cons
             for (int64_t l0 = 0; l0 < L; l0 += tile) {
                 int64_t l1 = min64(L, l0 + tile);
                 /* col [mg * Kp, positions] = W_g^T x_g, W_g stored [cg, mg * Kp] */
-                vc_gemm_f32(1, 0, rows, l1 - l0, cg, 1.0f, wg, rows, xg + l0, L, 0.0f, col,
+                vc_gemm_f32(t, 1, 0, rows, l1 - l0, cg, 1.0f, wg, rows, xg + l0, L, 0.0f, col,
                             l1 - l0);
                 col2im(g, col, mg, l0, l1, yg);
             }
@@ -599,7 +599,7 @@ static voce_status convt_run(const vc_node *n, vc_tensor *const *in, vc_tensor *
     const float *x = as_f32(in[0], &cur), *w = as_f32(in[1], &cur);
     const float *b = as_f32(opt_in(n, in, 2), &cur);
     float *y = out[0].dtype == VOCE_DTYPE_F32 ? out[0].data : cur;
-    convt_f32(&cs, x, w, b, y, col);
+    convt_f32(&cs, x, w, b, y, col, ctx->threads);
     if (y != out[0].data) vc_f32_to_f16_array(y, out[0].data, vc_numel(&out[0]));
     return VOCE_OK;
 }

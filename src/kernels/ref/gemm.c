@@ -22,7 +22,11 @@
  *   - otherwise (VC_ISA_C, or no memory for the packed path) blocked: K in blocks of KC,
  *     N in blocks of NC; a 4 x 8 kernel reads A in place and B in place (row-major B) or
  *     packed into 8-wide panels (transposed B).
- * Limits: single-threaded. The C paths use about 40 KiB of stack and no heap; the packed
+ * Threads: the packed path shares slivers (and groups of panels) among the threads; the
+ * others split the columns (rows for the blocked path with tall A) at multiples of their
+ * blocks. Either way each element goes through the same instructions in the same order as
+ * in a single-threaded call, so results are bit-identical for any number of threads.
+ * Limits: the C paths use about 40 KiB of stack and no heap; the packed
  * path mallocs one scratch buffer per call (at most KC * (NC + MR) floats of its kernel,
  * about 1.5 MiB) and frees it before returning; if malloc fails it falls back to the C
  * blocked path (slower, same results to rounding), never failing the call.
@@ -340,35 +344,71 @@ static void sliver_row(vc_gemm_kernel k, int64_t kc, int m, int64_t nc, float al
     }
 }
 
+/* The packed path's state shared by its tasks: one block of op(B) packed at bp, and one
+ * sliver buffer of kcb * mr floats per worker at ap. */
+typedef struct packed_job {
+    vc_gemm_kernel k;
+    int64_t M, kc, nc, n_groups, group; /* group: panels per task along N */
+    float alpha, beta;
+    mview a, bb;
+    cview c;
+    int in_place;
+    float *bp, *ap;
+    int64_t ap_stride;
+} packed_job;
+
+/* Task = one sliver of mr rows x one group of panels of the current block. */
+static void packed_task(void *arg, int64_t task, int worker)
+{
+    const packed_job *j = arg;
+    int64_t i = task / j->n_groups * j->k.mr, j0 = task % j->n_groups * j->group * j->k.nr;
+    int m = (int)min64(j->k.mr, j->M - i);
+    int64_t nc = min64(j->group * j->k.nr, j->nc - j0);
+    float *ap = j->ap + worker * j->ap_stride;
+    pack_sliver(j->k, j->kc, m, j->k.mr, (mview){j->a.p + i * j->a.rs, j->a.rs, j->a.cs}, ap);
+    mview bb = {j->bb.p + j0, j->bb.rs, j->bb.cs};
+    sliver_row(j->k, j->kc, m, nc, j->alpha, j->beta, ap, j->bp + j0 * j->kc, bb, j->in_place,
+               (cview){j->c.p + i * j->c.rs + j0 * j->c.cs, j->c.rs, j->c.cs});
+}
+
 /* Goto / BLIS loops around an ISA micro-kernel: N in blocks of nc, K in blocks of at most
- * kc (split evenly). Each block of op(B) is packed once (L2-sized); each sliver of mr rows
- * of op(A) is packed (L1-sized) and run against all of that block's panels. A single
- * sliver (M <= mr) reads a row-major B in place: nothing would reuse a packed copy. The
- * scratch is one malloc per call, at most kc * (nc + mr) floats. Returns 0, having done
- * nothing, when isa has no kernel or the scratch cannot be had. */
-static int gemm_packed(vc_gemm_kernel k, int64_t M, int64_t N, int64_t K, float alpha, mview a,
-                       mview b, float beta, cview c)
+ * kc (split evenly). Each block of op(B) is packed once (L2-sized) by the calling
+ * thread; then every sliver of mr rows of op(A) is packed (L1-sized) and run against the
+ * block's panels, slivers shared out among the threads (and, when there are too few
+ * slivers to keep every thread busy, groups of panels too). A single sliver (M <= mr)
+ * reads a row-major B in place: nothing would reuse a packed copy. The scratch is one
+ * malloc per call: kc * (nc + threads * mr) floats. Returns 0, having done nothing, when
+ * isa has no kernel or the scratch cannot be had. */
+static int gemm_packed(vc_gemm_kernel k, vc_threads *t, int64_t M, int64_t N, int64_t K,
+                       float alpha, mview a, mview b, float beta, cview c)
 {
     if (!k.fn) return 0;
+    int nt = vc_threads_count(t);
     int64_t nkb = (K + k.kc - 1) / k.kc, kcb = (K + nkb - 1) / nkb;
-    int64_t ncb = round_up(min64(N, k.nc), k.nr);
-    int in_place = M <= k.mr && b.cs == 1;
-    float *buf = malloc(sizeof(float) * (size_t)(kcb * (ncb + k.mr) + 16));
+    int64_t ncb = round_up(min64(N, k.nc), k.nr), ap_stride = round_up(kcb * k.mr, 16);
+    float *buf = malloc(sizeof(float) * (size_t)(kcb * ncb + nt * ap_stride + 16));
     if (!buf) return 0;
+    packed_job j = {.k = k, .M = M, .alpha = alpha, .in_place = M <= k.mr && b.cs == 1,
+                    .ap_stride = ap_stride};
     /* 64-byte aligned: a panel row is then one or two whole cache lines */
-    float *bp = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63), *ap = bp + kcb * ncb;
+    j.bp = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
+    j.ap = j.bp + kcb * ncb;
+    int64_t slivers = (M + k.mr - 1) / k.mr;
     for (int64_t jc = 0; jc < N; jc += k.nc) {
-        int64_t nc = min64(k.nc, N - jc);
+        j.nc = min64(k.nc, N - jc);
+        int64_t panels = (j.nc + k.nr - 1) / k.nr;
+        /* about four tasks per thread when the slivers alone give fewer */
+        j.n_groups = nt == 1 ? 1 : min64(panels, (4 * nt + slivers - 1) / slivers);
+        j.group = (panels + j.n_groups - 1) / j.n_groups;
+        j.n_groups = (panels + j.group - 1) / j.group;
         for (int64_t pc = 0; pc < K; pc += kcb) {
-            int64_t kc = min64(kcb, K - pc);
-            mview bb = {b.p + pc * b.rs + jc * b.cs, b.rs, b.cs};
-            pack_b(k, kc, nc, bb, in_place, bp);
-            for (int64_t i = 0; i < M; i += k.mr) {
-                int m = (int)min64(k.mr, M - i);
-                pack_sliver(k, kc, m, k.mr, (mview){a.p + i * a.rs + pc * a.cs, a.rs, a.cs}, ap);
-                sliver_row(k, kc, m, nc, alpha, pc == 0 ? beta : 1.0f, ap, bp, bb, in_place,
-                           (cview){c.p + i * c.rs + jc * c.cs, c.rs, c.cs});
-            }
+            j.kc = min64(kcb, K - pc);
+            j.beta = pc == 0 ? beta : 1.0f;
+            j.bb = (mview){b.p + pc * b.rs + jc * b.cs, b.rs, b.cs};
+            j.a = (mview){a.p + pc * a.cs, a.rs, a.cs};
+            j.c = (cview){c.p + jc * c.cs, c.rs, c.cs};
+            pack_b(k, j.kc, j.nc, j.bb, j.in_place, j.bp);
+            vc_threads_run(t, slivers * j.n_groups, packed_task, &j);
         }
     }
     free(buf);
@@ -420,7 +460,7 @@ static void gemm_dot(vc_dot_kernel dk, int64_t M, int64_t N, int64_t K, float al
     float abuf[VC_GEMM_DOT_ROWS * KD];
     int64_t kd;
     for (int64_t pc = 0; pc < K; pc += kd) {
-        const float *ar[VC_GEMM_DOT_ROWS];
+        const float *ar[VC_GEMM_DOT_ROWS] = {NULL};
         kd = a.cs == 1 ? K : min64(KD, K - pc);
         for (int64_t i = 0; i < M; i++) {
             if (a.cs == 1) {
@@ -453,9 +493,66 @@ static void gemv_rows(int64_t N, int64_t K, float alpha, mview a, mview b, float
     }
 }
 
-void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                    float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                    float beta, float *C, int64_t rsc, int64_t csc)
+/* ---- Threads for the dot, GEMV and blocked paths: contiguous ranges of columns (or of
+ * rows), cut at multiples of the paths' own blocks so that every element is computed
+ * exactly as in a single-threaded call. ---- */
+
+enum path { PATH_DOT, PATH_GEMV, PATH_BLOCKED };
+
+typedef struct split_job {
+    enum path path;
+    vc_isa isa;
+    int along_m;
+    int64_t M, N, K, chunk;
+    float alpha, beta;
+    mview a, b;
+    cview c;
+} split_job;
+
+static void run_path(const split_job *j, int64_t M, int64_t N, mview a, mview b, cview c)
+{
+    if (j->path == PATH_DOT)
+        gemm_dot(vc_dot_kernel_for(j->isa), M, N, j->K, j->alpha, a, b, j->beta, c);
+    else if (j->path == PATH_GEMV)
+        gemv_rows(N, j->K, j->alpha, a, b, j->beta, c);
+    else
+        gemm_blocked(M, N, j->K, j->alpha, a, b, j->beta, c);
+}
+
+static void split_task(void *arg, int64_t task, int worker)
+{
+    const split_job *j = arg;
+    int64_t s = task * j->chunk;
+    (void)worker;
+    if (j->along_m)
+        run_path(j, min64(j->chunk, j->M - s), j->N, (mview){j->a.p + s * j->a.rs, j->a.rs, j->a.cs},
+                 j->b, (cview){j->c.p + s * j->c.rs, j->c.rs, j->c.cs});
+    else
+        run_path(j, j->M, min64(j->chunk, j->N - s), j->a,
+                 (mview){j->b.p + s * j->b.cs, j->b.rs, j->b.cs},
+                 (cview){j->c.p + s * j->c.cs, j->c.rs, j->c.cs});
+}
+
+/* Tasks of at least MIN_TASK_MACS multiply-adds (fewer would cost more to hand out than
+ * to compute), at most four per thread (enough to even out a busy core). */
+static int64_t tasks_for(vc_threads *t, int64_t macs)
+{
+    int64_t most = 4 * (int64_t)vc_threads_count(t), n = macs / VC_GEMM_MIN_TASK_MACS;
+    return n < 1 ? 1 : n < most ? n : most;
+}
+
+static void run_split(split_job *j, vc_threads *t)
+{
+    int64_t dim = j->along_m ? j->M : j->N;
+    int64_t align = j->path == PATH_BLOCKED ? (j->along_m ? 4 : NC) : DOT_NC;
+    int64_t n = tasks_for(t, j->M * j->N * j->K);
+    j->chunk = round_up((dim + n - 1) / n, align);
+    vc_threads_run(t, (dim + j->chunk - 1) / j->chunk, split_task, j);
+}
+
+void vc_gemm_f32_mt(vc_isa isa, vc_threads *t, int trans_a, int trans_b, int64_t M, int64_t N,
+                    int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                    int64_t ldb, float beta, float *C, int64_t rsc, int64_t csc)
 {
     if (M <= 0 || N <= 0) return;
     mview a = trans_a ? (mview){A, 1, lda} : (mview){A, lda, 1};
@@ -472,20 +569,33 @@ void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, 
         M = N, N = tmp;
         a = at, b = bt, c = ct;
     }
+    if (tasks_for(t, M * N * K) == 1) t = NULL;
+    split_job j = {PATH_BLOCKED, isa, 0, M, N, K, 0, alpha, beta, a, b, c};
     /* a single column of op(B) is contiguous along K whatever its column stride */
     if (M <= VC_GEMM_DOT_ROWS && b.rs == 1 && (b.cs != 1 || N == 1))
-        gemm_dot(vc_dot_kernel_for(isa), M, N, K, alpha, a, b, beta, c);
+        j.path = PATH_DOT;
     else if (M == 1 && b.cs == 1)
-        gemv_rows(N, K, alpha, a, b, beta, c);
-    else if (!gemm_packed(vc_gemm_kernel_for(isa), M, N, K, alpha, a, b, beta, c))
-        gemm_blocked(M, N, K, alpha, a, b, beta, c);
+        j.path = PATH_GEMV;
+    else if (gemm_packed(vc_gemm_kernel_for(isa), t, M, N, K, alpha, a, b, beta, c))
+        return;
+    else
+        j.along_m = (M + 3) / 4 >= (N + NC - 1) / NC;
+    run_split(&j, t);
 }
 
-void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
-                 int64_t ldc)
+void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                    float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                    float beta, float *C, int64_t rsc, int64_t csc)
 {
-    vc_gemm_f32_ex(vc_isa_active(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
+    vc_gemm_f32_mt(isa, NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, rsc,
+                   csc);
+}
+
+void vc_gemm_f32(vc_threads *t, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                 float beta, float *C, int64_t ldc)
+{
+    vc_gemm_f32_mt(vc_isa_active(), t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
                    ldc, 1);
 }
 

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "../../core/threads.h"
 #include "../cpu/cpu.h"
 
 /* C = alpha * op(A) * op(B) + beta * C, all row-major.
@@ -18,7 +19,10 @@
  * uninitialised C does not leak into the result); with K == 0 or alpha == 0, C is only
  * scaled by beta (A and B are not read). M or N <= 0 does nothing.
  *
- * Single-threaded. The inner loops run the micro-kernels of vc_isa_active() (AVX2 /
+ * Threads: t (NULL: the calling thread only) shares the work out when it is large
+ * enough (VC_GEMM_MIN_TASK_MACS per task); results are bit-identical for any number of
+ * threads, because the work is split only where it does not change how an element is
+ * summed. The inner loops run the micro-kernels of vc_isa_active() (AVX2 /
  * AVX-512 on x86-64 CPUs that have them), which sum in another order and with fused
  * multiply-adds: results match the portable C path to rounding, not bit for bit.
  *
@@ -27,16 +31,24 @@
  * call (malloc, at most about 1.5 MiB, freed before returning); when malloc fails it
  * quietly takes the C path instead, so the call itself never fails. Stack use stays
  * about 40 KiB either way. */
-void vc_gemm_f32(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
-                 int64_t ldc);
+void vc_gemm_f32(vc_threads *t, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                 float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                 float beta, float *C, int64_t ldc);
 
 /* The same with the micro-kernels of isa (which the CPU must support; VC_ISA_C is the
  * portable path) and C's element (i, j) at C[i * rsc + j * csc], so that a caller can
  * write C transposed (rsc = 1, csc = ldc). */
+void vc_gemm_f32_mt(vc_isa isa, vc_threads *t, int trans_a, int trans_b, int64_t M, int64_t N,
+                    int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                    int64_t ldb, float beta, float *C, int64_t rsc, int64_t csc);
+
+/* vc_gemm_f32_mt on the calling thread only. */
 void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                     float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                     float beta, float *C, int64_t rsc, int64_t csc);
+
+/* Work below this many multiply-adds per task is not split among threads. */
+#define VC_GEMM_MIN_TASK_MACS ((int64_t)1 << 18)
 
 /* op(A) with at most this many rows, and B transposed (weights stored [N, K]), take the
  * dot-product path: each weight is read once and used for every row. Callers with few

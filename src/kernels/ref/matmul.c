@@ -108,7 +108,34 @@ static voce_status matmul_infer(const vc_node *n, vc_tensor *const *in, vc_tenso
     return check_numel(n, &out[0]);
 }
 
-static void matmul_f32(const mm_plan *p, const float *A, const float *B, float *Y)
+typedef struct mm_job {
+    const mm_plan *p;
+    const float *A, *B;
+    float *Y;
+} mm_job;
+
+/* Batch t of a batched MatMul. */
+static void matmul_one(const mm_job *j, int64_t t, vc_threads *th)
+{
+    const mm_plan *p = j->p;
+    int64_t rem = t, oa = 0, ob = 0;
+    for (int d = p->nb - 1; d >= 0; d--) {
+        int64_t i = rem % p->bdims[d];
+        rem /= p->bdims[d];
+        oa += i * p->astr[d];
+        ob += i * p->bstr[d];
+    }
+    vc_gemm_f32(th, 0, 0, p->M, p->N, p->K, 1.0f, j->A + oa * p->M * p->K, p->K,
+                j->B + ob * p->K * p->N, p->N, 0.0f, j->Y + t * p->M * p->N, p->N);
+}
+
+static void matmul_batch_task(void *arg, int64_t t, int worker)
+{
+    (void)worker;
+    matmul_one(arg, t, NULL);
+}
+
+static void matmul_f32(const mm_plan *p, const float *A, const float *B, float *Y, vc_threads *th)
 {
     int64_t nbatch = 1;
     int a_whole = 1, b_shared = 1;
@@ -119,20 +146,18 @@ static void matmul_f32(const mm_plan *p, const float *A, const float *B, float *
     }
     /* One B for all batches and A's batches back to back: a single tall product. */
     if (b_shared && a_whole) {
-        vc_gemm_f32(0, 0, nbatch * p->M, p->N, p->K, 1.0f, A, p->K, B, p->N, 0.0f, Y, p->N);
+        vc_gemm_f32(th, 0, 0, nbatch * p->M, p->N, p->K, 1.0f, A, p->K, B, p->N, 0.0f, Y, p->N);
         return;
     }
-    for (int64_t t = 0; t < nbatch; t++) {
-        int64_t rem = t, oa = 0, ob = 0;
-        for (int d = p->nb - 1; d >= 0; d--) {
-            int64_t i = rem % p->bdims[d];
-            rem /= p->bdims[d];
-            oa += i * p->astr[d];
-            ob += i * p->bstr[d];
-        }
-        vc_gemm_f32(0, 0, p->M, p->N, p->K, 1.0f, A + oa * p->M * p->K, p->K, B + ob * p->K * p->N,
-                    p->N, 0.0f, Y + t * p->M * p->N, p->N);
+    mm_job j = {p, A, B, Y};
+    /* Batches too small to split on their own (attention heads of one decode step) are
+     * shared out whole; each is computed as on one thread either way. */
+    if (p->M * p->N * p->K < 2 * VC_GEMM_MIN_TASK_MACS) {
+        int worth = nbatch * p->M * p->N * p->K >= 2 * VC_GEMM_MIN_TASK_MACS;
+        vc_threads_run(worth ? th : NULL, nbatch, matmul_batch_task, &j);
+        return;
     }
+    for (int64_t t = 0; t < nbatch; t++) matmul_one(&j, t, th);
 }
 
 static size_t matmul_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
@@ -147,12 +172,12 @@ static voce_status matmul_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
     voce_status st = mm_plan_make(n, in[0], in[1], &p);
     if (st) return st;
     if (in[0]->dtype == VOCE_DTYPE_F32) {
-        matmul_f32(&p, in[0]->data, in[1]->data, out[0].data);
+        matmul_f32(&p, in[0]->data, in[1]->data, out[0].data, ctx->threads);
         return VOCE_OK;
     }
     float *cur = ctx->scratch;
     const float *a = as_f32(in[0], &cur), *b = as_f32(in[1], &cur);
-    matmul_f32(&p, a, b, cur);
+    matmul_f32(&p, a, b, cur, ctx->threads);
     vc_f32_to_f16_array(cur, out[0].data, vc_numel(&out[0]));
     return VOCE_OK;
 }
@@ -224,7 +249,7 @@ static voce_status gemm_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     } else {
         beta = 0.0f;
     }
-    vc_gemm_f32(ta, tb, M, N, K, alpha, a, in[0]->dims[1], b, in[1]->dims[1], beta, y, N);
+    vc_gemm_f32(ctx->threads, ta, tb, M, N, K, alpha, a, in[0]->dims[1], b, in[1]->dims[1], beta, y, N);
     if (y != out[0].data) vc_f32_to_f16_array(y, out[0].data, M * N);
     return VOCE_OK;
 }
@@ -567,8 +592,8 @@ static voce_status einsum_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
     gather_sum(in[0]->data, &s.a_keep, &s.a_sum, a);
     gather_sum(in[1]->data, &s.b_keep, &s.b_sum, b);
     for (int64_t t = 0; t < s.nbatch; t++)
-        vc_gemm_f32(0, 0, s.M, s.N, s.K, 1.0f, a + t * s.M * s.K, s.K, b + t * s.K * s.N, s.N, 0.0f,
-                    c + t * s.M * s.N, s.N);
+        vc_gemm_f32(ctx->threads, 0, 0, s.M, s.N, s.K, 1.0f, a + t * s.M * s.K, s.K,
+                    b + t * s.K * s.N, s.N, 0.0f, c + t * s.M * s.N, s.N);
     for (int i = 0; i < p.nout; i++) axes_add(&keep, p.size[p.out[i]], s.idx_str[p.out[i]]);
     gather_sum(c, &keep, &sum, out[0].data);
     return VOCE_OK;

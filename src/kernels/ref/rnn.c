@@ -202,6 +202,7 @@ typedef struct {
     float *gates;   /* [B, gates * H] */
     float *h, *c;   /* [B, H] */
     float *rh, *hh; /* [B, H]: GRU r * h and its projection */
+    vc_threads *threads;
 } rnn_work;
 
 static size_t f16_floats(const vc_tensor *t)
@@ -361,10 +362,10 @@ static int64_t state_off(const rnn_cfg *c, int dir, int64_t b)
 
 /* xproj = X W^T plus the biases that do not sit behind GRU's reset gate. */
 static void project_inputs(const rnn_cfg *c, const float *x, const float *w, const float *b,
-                           float *xproj)
+                           float *xproj, vc_threads *t)
 {
     int64_t gh = c->gates * c->H, rows = c->S * c->B;
-    vc_gemm_f32(0, 1, rows, gh, c->I, 1.0f, x, c->I, w, c->I, 0.0f, xproj, gh);
+    vc_gemm_f32(t, 0, 1, rows, gh, c->I, 1.0f, x, c->I, w, c->I, 0.0f, xproj, gh);
     if (!b) return;
     for (int64_t r = 0; r < rows; r++) {
         float *p = xproj + r * gh;
@@ -443,7 +444,7 @@ static void run_direction(const rnn_cfg *c, const rnn_io *io, int dir, const rnn
     const float *W = io->w + dir * gh * c->I, *R = io->r + dir * gh * H;
     const float *bias = io->b ? io->b + dir * 2 * gh : NULL;
     const float *P = io->p ? io->p + dir * 3 * H : NULL;
-    project_inputs(c, io->x, W, bias, w->xproj);
+    project_inputs(c, io->x, W, bias, w->xproj, w->threads);
     for (int64_t b = 0; b < B; b++) {
         int64_t so = state_off(c, dir, b);
         for (int64_t j = 0; j < H; j++) {
@@ -454,7 +455,7 @@ static void run_direction(const rnn_cfg *c, const rnn_io *io, int dir, const rnn
     /* GRU without linear_before_reset needs r before R_h: R's z,r rows first */
     int64_t rec_cols = c->kind == GRU && !c->lbr ? 2 * H : gh;
     for (int64_t k = 0; k < c->S; k++) {
-        vc_gemm_f32(0, 1, B, rec_cols, H, 1.0f, w->h, H, R, H, 0.0f, w->gates, gh);
+        vc_gemm_f32(w->threads, 0, 1, B, rec_cols, H, 1.0f, w->h, H, R, H, 0.0f, w->gates, gh);
         for (int64_t b = 0; b < B; b++) {
             int64_t len = seq_len(c, io->seq, b);
             if (k >= len) continue;
@@ -470,7 +471,7 @@ static void run_direction(const rnn_cfg *c, const rnn_io *io, int dir, const rnn
         }
         if (c->kind == GRU) {
             if (!c->lbr)
-                vc_gemm_f32(0, 1, B, H, H, 1.0f, w->rh, H, R + 2 * H * H, H, 0.0f, w->hh, H);
+                vc_gemm_f32(w->threads, 0, 1, B, H, H, 1.0f, w->rh, H, R + 2 * H * H, H, 0.0f, w->hh, H);
             for (int64_t b = 0; b < B; b++) {
                 int64_t len = seq_len(c, io->seq, b);
                 if (k >= len) continue;
@@ -520,6 +521,7 @@ static voce_status rnn_run_kind(const vc_node *n, vc_tensor *const *in, vc_tenso
     float *cur = ctx->scratch;
     int64_t gh = c.gates * c.H;
     rnn_work w;
+    w.threads = ctx->threads;
     w.xproj = cur;
     w.gates = w.xproj + c.S * c.B * gh;
     w.h = w.gates + c.B * gh;

@@ -100,7 +100,7 @@ static voce_status bind_state(vc_silero *s, const silero_meta *m)
     return VOCE_OK;
 }
 
-voce_status vc_silero_open(vc_silero *s, const voce_program *prog, int rate)
+voce_status vc_silero_open(vc_silero *s, const voce_program *prog, int rate, int threads)
 {
     memset(s, 0, sizeof *s);
     silero_meta m;
@@ -114,7 +114,9 @@ voce_status vc_silero_open(vc_silero *s, const voce_program *prog, int rate)
     s->context = (int)m.contexts[k];
     voce_tensor_info ti;
     voce_tensor tx;
-    st = voce_method_create(prog, m.methods[k], NULL, &s->m);
+    voce_method_options mo = voce_method_options_default();
+    mo.threads = threads;
+    st = voce_method_create(prog, m.methods[k], &mo, &s->m);
     if (!st) st = voce_method_find_input(s->m, m.input, &s->in);
     if (!st) st = voce_method_find_output(s->m, m.output, &s->out);
     if (!st) st = voce_method_input_info(s->m, s->in, &ti);

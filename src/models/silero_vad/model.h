@@ -26,7 +26,7 @@ typedef struct vc_silero {
 } vc_silero;
 
 /* Pick the method serving rate and prepare it. */
-voce_status vc_silero_open(vc_silero *s, const voce_program *prog, int rate);
+voce_status vc_silero_open(vc_silero *s, const voce_program *prog, int rate, int threads);
 void vc_silero_close(vc_silero *s);
 
 /* Zero state and context. */

@@ -116,7 +116,7 @@ voce_status voce_vad_open_program(voce_program *prog, const voce_vad_config *con
     voce_vad *v = calloc(1, sizeof *v);
     if (!v) return vc_error(VOCE_ERR_NOMEM, "out of memory");
     v->cfg = c;
-    st = vc_silero_open(&v->model, prog, c.sample_rate);
+    st = vc_silero_open(&v->model, prog, c.sample_rate, c.threads);
     if (!st) {
         v->buf = calloc((size_t)v->model.window, sizeof(float));
         v->q = c.max_queued_events ? calloc(c.max_queued_events, sizeof *v->q) : NULL;
