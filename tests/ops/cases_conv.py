@@ -95,6 +95,12 @@ def conv_cases():
     conv("conv1d_group", r(2, 6, 17), r(9, 2, 3), r(9), group=3, pads=[0, 2])
     conv("conv1d_depthwise", r(1, 8, 33), r(8, 1, 5), r(8), group=8, pads=[2, 2])
     conv("conv1d_depthwise_multiplier", r(1, 4, 20), r(8, 1, 3), group=4, strides=[2])
+    # Conformer conv module (depthwise, kernel 9): positions past one 512 tile, enough
+    # work to be shared among threads; and batches x multiplier x dilation
+    conv("conv1d_depthwise_conformer", r(1, 64, 1030), r(64, 1, 9), r(64), group=64,
+         pads=[4, 4], atol=1e-5)
+    conv("conv1d_depthwise_batched_dilated", r(3, 5, 700), r(10, 1, 4), r(10), group=5,
+         pads=[3, 2], dilations=[2])
     conv("conv1d_pointwise", r(2, 16, 9), r(7, 16, 1), r(7))
     conv("conv1d_kernel_shape_attr", r(1, 3, 10), r(2, 3, 4), kernel_shape=True)
     conv("conv1d_same_upper", r(1, 3, 17), r(4, 3, 4), strides=[2], auto_pad="SAME_UPPER")
@@ -113,6 +119,11 @@ def conv_cases():
     conv("conv2d_group", r(1, 4, 8, 8), r(6, 2, 3, 3), group=2, pads=[1, 1, 1, 1])
     conv("conv2d_depthwise", r(1, 6, 7, 9), r(6, 1, 3, 3), r(6), group=6, pads=[1, 1, 1, 1],
          strides=[2, 2])
+    # FastConformer's depthwise-striding subsampling: 3x3 stride 2, a grid of 735
+    # positions (tiles cross rows)
+    conv("conv2d_depthwise_strided_tiles", r(2, 8, 70, 41), r(8, 1, 3, 3), r(8), group=8,
+         pads=[1, 1, 1, 1], strides=[2, 2])
+    conv("conv3d_depthwise", r(1, 3, 5, 6, 7), r(3, 1, 2, 3, 2), group=3, pads=[1, 0, 1, 0, 1, 1])
     conv("conv2d_same_lower", r(1, 2, 7, 8), r(3, 2, 3, 4), strides=[2, 3],
          auto_pad="SAME_LOWER")
     conv("conv2d_same_upper_dilated", r(1, 2, 9, 8), r(3, 2, 3, 3), dilations=[2, 1],

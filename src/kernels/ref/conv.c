@@ -390,9 +390,11 @@ static int conv_is_pointwise(const geom *g)
     return 1;
 }
 
+static int conv_is_depthwise(const conv_shape *cs);
+
 static size_t conv_col_floats(const conv_shape *cs)
 {
-    if (conv_is_pointwise(&cs->g)) return 0;
+    if (conv_is_pointwise(&cs->g) || conv_is_depthwise(cs)) return 0;
     int64_t rows = cs->C / cs->group * prod(cs->g.k, cs->g.nsp);
     return (size_t)(rows * col_tile(rows, prod(cs->g.grid, cs->g.nsp)));
 }
@@ -440,6 +442,64 @@ static const float *im2row(const geom *g, const float *img, int64_t channels, in
     return col;
 }
 
+/* ---- depthwise: one input channel per group ---- */
+
+enum { DW_TILE = 512 }; /* grid positions per pass: the tap buffer and y tile stay in L1 */
+
+typedef struct dw_job {
+    const conv_shape *cs;
+    const float *x, *w, *b;
+    float *y;
+    int64_t per_task; /* output channels (of all batches, flattened) per task */
+} dw_job;
+
+/* Output channels [c0, c1) of the flattened (batch, channel) list: for each tile of grid
+ * positions, every tap's input row is gathered (zeros in the padding) and added in with
+ * its weight, taps in order, then the bias. */
+static void dw_task(void *arg, int64_t task, int worker)
+{
+    const dw_job *j = arg;
+    const conv_shape *cs = j->cs;
+    const geom *g = &cs->g;
+    int64_t mg = cs->M / cs->group, kp = prod(g->k, g->nsp), L = prod(g->grid, g->nsp);
+    int64_t isz = prod(g->img, g->nsp), all = cs->N * cs->M;
+    float buf[DW_TILE], acc[DW_TILE];
+    (void)worker;
+    for (int64_t o = task * j->per_task; o < min64(all, (task + 1) * j->per_task); o++) {
+        int64_t nb = o / cs->M, m = o % cs->M;
+        const float *xc = j->x + (nb * cs->C + m / mg) * isz, *wm = j->w + m * kp;
+        for (int64_t l0 = 0; l0 < L; l0 += DW_TILE) {
+            int64_t w = min64(DW_TILE, L - l0), koff[MAX_SP] = {0};
+            for (int64_t l = 0; l < w; l++) acc[l] = 0.0f;
+            for (int64_t t = 0; t < kp; t++, next_tap(g, koff)) {
+                walk(g, koff, l0, l0 + w, buf, xc, NULL);
+                for (int64_t l = 0; l < w; l++) acc[l] += wm[t] * buf[l];
+            }
+            float bias = j->b ? j->b[m] : 0.0f, *yo = j->y + o * L + l0;
+            for (int64_t l = 0; l < w; l++) yo[l] = acc[l] + bias;
+        }
+    }
+}
+
+/* Depthwise convolution (group == channels, a few outputs per channel), the conv module
+ * of Conformers: per channel the im2col GEMM would be a 1 x L x taps product, too small
+ * to use the machine or to split among threads; here channels are shared out instead. */
+static int conv_is_depthwise(const conv_shape *cs)
+{
+    return cs->group > 1 && cs->C == cs->group && cs->M / cs->group <= 4;
+}
+
+static void conv_depthwise(const conv_shape *cs, const float *x, const float *w, const float *b,
+                           float *y, vc_threads *t)
+{
+    const geom *g = &cs->g;
+    int64_t all = cs->N * cs->M, per = prod(g->k, g->nsp) * prod(g->grid, g->nsp);
+    int64_t n = min64(4 * (int64_t)vc_threads_count(t), all * per / VC_GEMM_MIN_TASK_MACS);
+    n = max64(n, 1);
+    dw_job j = {cs, x, w, b, y, (all + n - 1) / n};
+    vc_threads_run(n > 1 ? t : NULL, (all + j.per_task - 1) / j.per_task, dw_task, &j);
+}
+
 static void conv_f32(const conv_shape *cs, const float *x, const float *w, const float *b, float *y,
                      float *col, vc_threads *t)
 {
@@ -448,6 +508,10 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
     int64_t kc = cg * prod(g->k, g->nsp), L = prod(g->grid, g->nsp), isz = prod(g->img, g->nsp);
     int64_t tile = col_tile(kc, L);
     int pointwise = conv_is_pointwise(g);
+    if (conv_is_depthwise(cs) && !pointwise) {
+        conv_depthwise(cs, x, w, b, y, t);
+        return;
+    }
     for (int64_t nb = 0; nb < cs->N; nb++)
         for (int64_t gi = 0; gi < cs->group; gi++) {
             const float *xg = x + (nb * cs->C + gi * cg) * isz, *wg = w + gi * mg * kc;
