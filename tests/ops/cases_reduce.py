@@ -254,6 +254,14 @@ def softmax_cases():
         with np.errstate(divide="ignore", invalid="ignore"):
             yt = fn(f64(xt), 0).astype(F32)
         out.append(case(f"{lname}_stable_col", op, [xt], [yt], {"axis": 0}, opset=13))
+        # attention scores: causal -inf mask, rows longer than one 256 chunk, enough rows
+        # to be shared among threads, one fully masked row (NaN, as numpy)
+        x = rand((4, 150, 301), F32, -8, 8)
+        x[:, np.triu(np.ones((150, 301), bool), k=151)] = -np.inf
+        x[1, 7, :] = -np.inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = fn(f64(x), -1).astype(F32)
+        out.append(case(f"{lname}_causal_masked", op, [x], [y], opset=13))
         out.append(case(f"{lname}_empty", op, [np.zeros((0, 5), F32)], [np.zeros((0, 5), F32)],
                         opset=13))
         out.append(case(f"{lname}_empty_axis", op, [np.zeros((3, 0), F32)], [np.zeros((3, 0), F32)],
