@@ -286,6 +286,37 @@ static void im2col(const geom *g, const float *img, int64_t channels, int64_t l0
     }
 }
 
+typedef struct im2col_job {
+    const geom *g;
+    const float *img;
+    int64_t channels, per_task, l0, l1;
+    float *col;
+} im2col_job;
+
+static void im2col_task(void *arg, int64_t task, int worker)
+{
+    const im2col_job *j = arg;
+    int64_t c0 = task * j->per_task, n = min64(j->per_task, j->channels - c0);
+    int64_t kp = prod(j->g->k, j->g->nsp), isz = prod(j->g->img, j->g->nsp);
+    (void)worker;
+    im2col(j->g, j->img + c0 * isz, n, j->l0, j->l1, j->col + c0 * kp * (j->l1 - j->l0));
+}
+
+/* im2col with the channels shared among threads when the copy is large enough to be
+ * worth it (a Whisper-sized input layer gathers megabytes). */
+static void im2col_mt(const geom *g, const float *img, int64_t channels, int64_t l0, int64_t l1,
+                      float *col, vc_threads *t)
+{
+    int64_t floats = channels * prod(g->k, g->nsp) * (l1 - l0);
+    int64_t n = min64(min64(4 * (int64_t)vc_threads_count(t), channels), floats >> 16);
+    if (n < 2) {
+        im2col(g, img, channels, l0, l1, col);
+        return;
+    }
+    im2col_job j = {g, img, channels, (channels + n - 1) / n, l0, l1, col};
+    vc_threads_run(t, (channels + j.per_task - 1) / j.per_task, im2col_task, &j);
+}
+
 /* The inverse: image channel c += col rows (c * Kp + t) at their positions. */
 static void col2im(const geom *g, float *col, int64_t channels, int64_t l0, int64_t l1, float *img)
 {
@@ -528,7 +559,7 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
                                        ld, wg, kc, 0.0f, yg + l0, 1, L);
                         continue;
                     }
-                    im2col(g, xg, cg, l0, l1, col);
+                    im2col_mt(g, xg, cg, l0, l1, col, t);
                     vc_gemm_f32(t, 0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f,
                                 yg + l0, L);
                 }

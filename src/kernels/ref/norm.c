@@ -158,22 +158,42 @@ static float sq_dev8(const float *v, int64_t n, float mean)
 }
 
 /* The common case: f32 rows with full-size scale and bias. */
-static void ln_rows_f32(const float *x, const float *g, const float *b, int64_t rows, int64_t len,
-                        float eps, float *y, float *mean_out, float *inv_out)
+typedef struct ln_job {
+    const float *x, *g, *b;
+    int64_t rows, len, per_task;
+    float eps;
+    float *y, *mean_out, *inv_out;
+} ln_job;
+
+static void ln_rows_task(void *arg, int64_t task, int worker)
 {
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xr = x + r * len;
-        float *yr = y + r * len;
+    const ln_job *j = arg;
+    int64_t len = j->len, r1 = task * j->per_task + j->per_task;
+    (void)worker;
+    for (int64_t r = task * j->per_task; r < r1 && r < j->rows; r++) {
+        const float *xr = j->x + r * len;
+        float *yr = j->y + r * len;
         float mean = len ? sum8(xr, len) / (float)len : 0.0f;
         float var = len ? sq_dev8(xr, len, mean) / (float)len : 0.0f;
-        float inv = 1.0f / sqrtf(var + eps);
-        if (b)
-            for (int64_t j = 0; j < len; j++) yr[j] = (xr[j] - mean) * inv * g[j] + b[j];
+        float inv = 1.0f / sqrtf(var + j->eps);
+        if (j->b)
+            for (int64_t k = 0; k < len; k++) yr[k] = (xr[k] - mean) * inv * j->g[k] + j->b[k];
         else
-            for (int64_t j = 0; j < len; j++) yr[j] = (xr[j] - mean) * inv * g[j];
-        if (mean_out) mean_out[r] = mean;
-        if (inv_out) inv_out[r] = inv;
+            for (int64_t k = 0; k < len; k++) yr[k] = (xr[k] - mean) * inv * j->g[k];
+        if (j->mean_out) j->mean_out[r] = mean;
+        if (j->inv_out) j->inv_out[r] = inv;
     }
+}
+
+/* Rows shared among threads, at least 2^15 elements per task. */
+static void ln_rows_f32(ln_job *j, vc_threads *t)
+{
+    int64_t n = j->rows * j->len >> 15, most = 4 * (int64_t)vc_threads_count(t);
+    n = n < 1 ? 1 : n > most ? most : n > j->rows ? j->rows : n;
+    j->per_task = (j->rows + n - 1) / n;
+    if (j->rows > 0)
+        vc_threads_run(n > 1 ? t : NULL, (j->rows + j->per_task - 1) / j->per_task,
+                       ln_rows_task, j);
 }
 
 static voce_status ln_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
@@ -187,8 +207,9 @@ static voce_status ln_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out
     for (int d = 0; d < x->rank; d++) *(d < axis ? &rows : &len) *= x->dims[d];
     int full_s = vc_numel(scale) == len, full_b = bias && vc_numel(bias) == len;
     if (x->dtype == VOCE_DTYPE_F32 && full_s && (!bias || full_b)) {
-        ln_rows_f32(x->data, scale->data, bias ? bias->data : NULL, rows, len, eps, out[0].data,
-                    n->n_out > 1 ? out[1].data : NULL, n->n_out > 2 ? out[2].data : NULL);
+        ln_job j = {x->data, scale->data, bias ? bias->data : NULL, rows, len, 0, eps, out[0].data,
+                    n->n_out > 1 ? out[1].data : NULL, n->n_out > 2 ? out[2].data : NULL};
+        ln_rows_f32(&j, ctx->threads);
         return VOCE_OK;
     }
     for (int64_t r = 0; r < rows; r++) {
