@@ -26,3 +26,11 @@ pycheck() {
   name=$1; script=$2; shift 2
   if "$py" -c "$script" "$@" 2>"$tmp/pyerr"; then ok "$name"; else bad "$name: $(tail -c 400 "$tmp/pyerr")"; fi
 }
+# VOCE_EMULATOR: a command that runs the voce binary (`make test-arm` sets it to qemu-user
+# for a cross build, which ctest's emulator does not reach through sh). A wrapper script
+# keeps "$voce" one word, as every caller quotes it.
+if [ -n "${VOCE_EMULATOR:-}" ]; then
+  printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$VOCE_EMULATOR" "$voce" >"$tmp/voce-emu"
+  chmod +x "$tmp/voce-emu"
+  voce=$tmp/voce-emu
+fi

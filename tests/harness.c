@@ -81,3 +81,9 @@ const char *vt_source_dir(void)
     const char *s = getenv("VOCE_SOURCE_DIR");
     return s && *s ? s : ".";
 }
+
+int vt_quick(void)
+{
+    const char *q = getenv("VOCE_TEST_QUICK");
+    return q && !strcmp(q, "1");
+}

@@ -26,6 +26,9 @@ const char *vt_data(const char *rel);
 const char *vt_tmp(const char *name);
 /* Directory of the source tree (VOCE_SOURCE_DIR). */
 const char *vt_source_dir(void);
+/* VOCE_TEST_QUICK=1: the tests that run real models over minutes of audio use a part of
+ * it (`make test-arm`, where qemu emulates float arithmetic about 100x slower). */
+int vt_quick(void);
 
 #define CHECK(cond)                                                                    \
     do {                                                                               \

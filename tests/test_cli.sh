@@ -66,5 +66,34 @@ cmp -s "$tmp/t1/output.npy" "$tmp/t3/output.npy" && cmp -s "$tmp/t1/stateN.npy" 
 expect_says 2 "run --threads -1" "--threads" "$voce" run "$tmp/s.voce" --threads -1 --in input="$tmp/x.npy" --out "$tmp/o"
 expect_says 2 "run --threads 257" "--threads" "$voce" run "$tmp/s.voce" --threads 257 --in input="$tmp/x.npy" --out "$tmp/o"
 
+# the linear-layer pass: MatMul + Add(constant vector) becomes one voce:Linear; an Add
+# whose other operand is an input stays (outputs: tests/ops/cases_linear.py)
+if "$py" - "$tmp" <<'PY'
+import sys, numpy as np, onnx
+from onnx import helper as h, numpy_helper as nh, TensorProto as TP
+d = sys.argv[1]
+f = lambda n, s: h.make_tensor_value_info(n, TP.FLOAT, s)
+w = nh.from_array(np.ones((64, 64), np.float32), "w")
+b = nh.from_array(np.ones(64, np.float32), "b")
+g = h.make_graph([h.make_node("MatMul", ["x", "w"], ["m"]), h.make_node("Add", ["m", "b"], ["y"]),
+                  h.make_node("MatMul", ["x", "w"], ["m2"]), h.make_node("Add", ["m2", "z"], ["y2"])],
+                 "g", [f("x", [2, 64]), f("z", [64])], [f("y", [2, 64]), f("y2", [2, 64])], [w, b])
+m = h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+m.ir_version = 8
+onnx.save(m, d + "/lin.onnx")
+PY
+then
+  expect 0 "compile MatMul + Add" "$voce" compile "$tmp/lin.onnx" -o "$tmp/lin.voce"
+  expect 0 "info on it" "$voce" info "$tmp/lin.voce"
+  grep -q "ops: voce:Linear x2, Add x1\$" "$tmp/out" && ok "MatMul + bias Add fused into voce:Linear; Add of an input kept" \
+    || bad "linear pass: $(grep ops: "$tmp/out")"
+  expect 0 "compile MatMul + Add --quant w8" "$voce" compile "$tmp/lin.onnx" --quant w8 -o "$tmp/linq.voce"
+  expect 0 "info on it" "$voce" info "$tmp/linq.voce"
+  grep -q "ops: voce:QLinear x2, Add x1\$" "$tmp/out" && ok "--quant: the bias Add fused into voce:QLinear too" \
+    || bad "quantized linear pass: $(grep ops: "$tmp/out")"
+else
+  bad "python3-onnx could not build lin.onnx"
+fi
+
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

@@ -109,7 +109,7 @@ static void test_unknown_op(void)
     fclose(f);
     expect_refusal("error_unknown_op.onnx", VOCE_ERR_UNSUPPORTED, "'NoSuchOp' (node 'strange_node', opset 17)", NULL);
     if (vt_failed()) return;
-    expect_refusal("error_foreign_domain.onnx", VOCE_ERR_UNSUPPORTED, "com.microsoft:MatMulNBits", "ms_node");
+    expect_refusal("error_foreign_domain.onnx", VOCE_ERR_UNSUPPORTED, "com.microsoft:QOrderedMatMul", "ms_node");
     if (vt_failed()) return;
     /* no temporary files are left behind */
     char dir[1200];

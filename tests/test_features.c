@@ -522,6 +522,11 @@ static void test_streaming_equals_offline(void)
         /* pieces of 1 sample on three inputs only (every sample a call) */
         int one_ok = !strcmp(stem, "jfk") || !strcmp(stem, "square") || !strncmp(stem, "short", 5) ||
                      !strcmp(stem, "librispeech_1089_134691_0000");
+        /* VOCE_TEST_QUICK: of the recordings over 3 s, jfk only (they are all offline) */
+        if (vt_quick() && n > 3 * 16000 && strcmp(stem, "jfk")) {
+            free(x);
+            continue;
+        }
         for (size_t fi = 0; fi < sizeof fronts / sizeof fronts[0]; fi++) {
             voce_features_kind kind = fronts[fi].kind;
             int M = fronts[fi].n_mels;

@@ -12,15 +12,15 @@
  *
  * Shapes: M, N, K in {1, 3, 17, 63, 64, 65, 255, 1023} (edges on both sides of the
  * AVX-512 32-wide, AVX2 16-wide and NEON 12-wide panels, 12-, 8- and 6-row slivers, K
- * tails past every vector width, and K split into blocks),
- * every triple up to 2^22 multiply-adds: all four transpose combinations up to 2^18, one
- * (in turn) above; plus a few larger ones: big M by small N, N past one 1024-column block
- * of B, a few rows against a wide B read in place, K % 4 == 2 on the dot path. alpha in {1, 0.5} and beta in
- * {0, 1, -2} in turn; leading dimensions with and without padding; C row-major, written
- * transposed (rsc = 1), or with neither stride 1. Whenever beta = 0, C starts as NaN, so
- * a path that reads C leaks NaN; elements of C outside the M x N block must come back
- * unchanged. Special cases: alpha = 0 and K = 0 only scale C (NaN in A and B must not
- * leak). */
+ * tails past every vector width, and K split into blocks), every triple up to 2^22
+ * multiply-adds: all four transpose combinations up to 2^18, one (in turn) above; plus a
+ * few larger ones: big M by small N, N past one 1024-column block of B, a few rows
+ * against a wide B read in place, K % 4 == 2 on the dot path. alpha in {1, 0.5} and beta
+ * in {0, 1, -2} in turn; leading dimensions with and without padding; C row-major,
+ * written transposed (rsc = 1), or with neither stride 1. Whenever beta = 0, C starts as
+ * NaN, so a path that reads C leaks NaN; elements of C outside the M x N block must come
+ * back unchanged. Special cases: alpha = 0 and K = 0 only scale C (NaN in A and B must
+ * not leak). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,7 +254,7 @@ static voce_status conv_op(const conv_case *cc, const float *x, const float *w, 
     size_t need = op->scratch ? op->scratch(&n, in, &out) : 0;
     void *scratch = malloc(need + 64);
     out.data = y;
-    vc_ctx ctx = {scratch, need, NULL};
+    vc_ctx ctx = {scratch, need, NULL, NULL};
     st = scratch ? op->run(&n, in, &out, &ctx) : VOCE_ERR_NOMEM;
     free(scratch);
     return st;
@@ -317,6 +317,12 @@ static void test_isa_names(void)
             CHECK_MSG(vc_gemm_kernel_for((vc_isa)i).fn, "%s: no gemm kernel", vc_isa_name(i));
         }
     CHECK(!vc_dot_kernel_for(VC_ISA_C).fn && !vc_gemm_kernel_for(VC_ISA_C).fn);
+    /* VOCE_ISA naming an ISA this CPU supports selects it (none is above the best) */
+    const char *env = getenv("VOCE_ISA");
+    for (int i = 0; env && i < VC_ISA_COUNT; i++)
+        if (!strcmp(env, vc_isa_name((vc_isa)i)) && vc_isa_supported((vc_isa)i))
+            CHECK_MSG(vc_isa_active() == (vc_isa)i, "VOCE_ISA=%s, active %s", env,
+                      vc_isa_name(vc_isa_active()));
     printf("  isa: active %s; supported:", vc_isa_name(vc_isa_active()));
     for (int i = 0; i < VC_ISA_COUNT; i++)
         if (vc_isa_supported((vc_isa)i)) printf(" %s", vc_isa_name((vc_isa)i));

@@ -141,6 +141,41 @@ static void test_gemm_identical_across_threads(void)
     vc_threads_destroy(pools[1]);
 }
 
+/* Weights packed once (voce:Linear's path for more than 4 rows): the same bytes as the
+ * packed path packing per call, with 1, 2 and 3 threads, for every ISA that has one. */
+static void test_prepacked_identical(void)
+{
+    enum { M = 77, N = 1100, K = 530 };
+    float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
+    float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    CHECK(A && W && C1 && C2);
+    for (int i = 0; i < M * K; i++) A[i] = rnd();
+    for (int i = 0; i < N * K; i++) W[i] = rnd();
+    vc_threads *pools[3] = {NULL, NULL, NULL};
+    CHECK_OK(vc_threads_create(2, &pools[1]));
+    CHECK_OK(vc_threads_create(3, &pools[2]));
+    for (int isa = 1; isa < VC_ISA_COUNT && !vt_failed(); isa++) {
+        size_t bytes = vc_gemm_packed_b_bytes((vc_isa)isa, N, K);
+        if (!vc_isa_supported((vc_isa)isa) || !bytes) continue;
+        float *P = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+        CHECK(P);
+        vc_gemm_pack_b((vc_isa)isa, 1, N, K, W, K, P);
+        vc_gemm_f32_mt((vc_isa)isa, NULL, 0, 1, M, N, K, 1.0f, A, K, W, K, 0.0f, C1, N, 1);
+        for (int p = 0; p < 3; p++) {
+            for (int i = 0; i < M * N; i++) C2[i] = 1.0f;
+            CHECK(vc_gemm_f32_prepacked((vc_isa)isa, pools[p], M, N, K, 1.0f, A, K, P, 0.0f, C2,
+                                        N) == 0);
+            CHECK_MSG(memcmp(C1, C2, sizeof(float) * M * N) == 0,
+                      "isa %s, %d threads: prepacked weights give other bytes",
+                      vc_isa_name((vc_isa)isa), vc_threads_count(pools[p]));
+        }
+        free(P);
+    }
+    vc_threads_destroy(pools[1]);
+    vc_threads_destroy(pools[2]);
+    free(A), free(W), free(C1), free(C2);
+}
+
 /* Run TinyVAD's method once with the given thread count; output 0 copied to *out. */
 static void run_tinyvad(const voce_program *p, int threads, const voce_tensor *in, float **out,
                         size_t *n)
@@ -209,6 +244,7 @@ int main(void)
     vt_run("pool_runs_every_task_once", test_pool_runs_every_task_once);
     vt_run("pool_bad_counts", test_pool_bad_counts);
     vt_run("gemm_identical_across_threads", test_gemm_identical_across_threads);
+    vt_run("prepacked_identical", test_prepacked_identical);
     vt_run("model_identical_across_threads", test_model_identical_across_threads);
     return vt_finish();
 }

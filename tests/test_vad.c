@@ -162,6 +162,9 @@ static void test_event_latency(void)
 
 /* ---- the public API on the real models ---- */
 
+/* VOCE_TEST_QUICK: the first 16 s of silero-test.wav (six speech segments) */
+#define QUICK_SAMPLES (16 * 16000)
+
 static const char *compile_family(const char *stem, char *out, size_t n)
 {
     char rel[256];
@@ -218,6 +221,7 @@ static void test_streaming_equals_offline(void)
     int rate;
     float *pcm = vt_read_wav16(wav, &n, &rate);
     CHECK(pcm && rate == 16000);
+    if (vt_quick() && n > QUICK_SAMPLES) n = QUICK_SAMPLES;
     static event_log cb;
     cb.n = 0;
     voce_vad_config c = voce_vad_config_default();
@@ -268,6 +272,7 @@ static void test_probs_match_ort(void)
     size_t n, nw = 0;
     int rate;
     float *pcm = vt_read_wav16(wav, &n, &rate);
+    if (pcm && vt_quick() && n > QUICK_SAMPLES) n = QUICK_SAMPLES;
     voce_vad_config c = voce_vad_config_default();
     c.keep_probs = 1;
     voce_vad *vad = NULL;
@@ -276,10 +281,11 @@ static void test_probs_match_ort(void)
     CHECK_OK(voce_vad_flush(vad));
     const float *p = voce_vad_probs(vad, &nw);
     CHECK(nw == (n + 511) / 512);
-    CHECK(t.dims[0] == (int64_t)(n / 512));
+    CHECK(t.dims[0] == (int64_t)(n / 512) || (vt_quick() && t.dims[0] > (int64_t)(n / 512)));
+    int64_t nref = (int64_t)(n / 512);
     double worst = 0;
-    for (int64_t i = 0; i < t.dims[0]; i++) worst = fmax(worst, fabs(p[i] - ((float *)t.data)[i]));
-    printf("  max |voce - ORT| over %lld windows: %.2g\n", (long long)t.dims[0], worst);
+    for (int64_t i = 0; i < nref; i++) worst = fmax(worst, fabs(p[i] - ((float *)t.data)[i]));
+    printf("  max |voce - ORT| over %lld windows: %.2g\n", (long long)nref, worst);
     CHECK(worst < 1e-4);
     CHECK(voce_vad_window(vad) == 512 && voce_vad_model_version(vad) == 5);
     free(t.data);

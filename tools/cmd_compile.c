@@ -1,5 +1,6 @@
 /* voce compile: ONNX files -> one .voce program. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -25,12 +26,21 @@ static const char help[] =
     "                          silero-vad: one method per sample rate (vad_16000, and\n"
     "                          vad_8000 where the model has 8 kHz weights), batch 1;\n"
     "                          programs for `voce vad` are compiled this way\n"
+    "  --quant MODE            quantize MatMul / Gemm weights: w8, w4 (weight-only, int8 /\n"
+    "                          int4 with per-group scales), 8da8w, 8da4w (the same weights\n"
+    "                          with 8-bit activations quantized per row at run time).\n"
+    "                          Layers that cannot be quantized stay f32 and are listed\n"
+    "                          in the program's metadata (voce info); docs/quantization.md\n"
+    "  --group-size N          weights per scale along K: 32 (default), 64 or 128\n"
+    "  --quant-skip PATTERN    leave layers whose node or weight name matches the glob in\n"
+    "                          f32 (repeatable), e.g. --quant-skip '*proj_out*'\n"
     "  --no-fold               keep constant subgraphs as nodes (for debugging)\n"
     "  -q, --quiet             print nothing on success\n"
     "\n"
     "Passes: shape inference, constant folding, specialisation of fixed inputs (If\n"
-    "branches on them fold away), dead-code elimination, memory planning. An op without\n"
-    "a kernel stops compilation with its type, node name and opset.\n";
+    "branches on them fold away), dead-code elimination, quantization (--quant),\n"
+    "memory planning. An op without a kernel stops compilation with its type, node\n"
+    "name and opset.\n";
 
 /* "model.onnx:enc" -> path "model.onnx", method "enc" (only if the whole string is
  * not itself an existing file). */
@@ -55,6 +65,24 @@ static int add_pair(const char *opt, char *arg, const char **names, const char *
     names[*n] = arg;
     values[*n] = value;
     (*n)++;
+    return 0;
+}
+
+static int quant_option(vc_quant_options *q, const char *opt, const char *arg)
+{
+    if (!arg) return cli_usage_error("compile", "%s needs a value", opt);
+    if (!strcmp(opt, "--quant")) {
+        q->mode = arg;
+    } else if (!strcmp(opt, "--group-size")) {
+        char *end;
+        long g = strtol(arg, &end, 10);
+        if (*end || end == arg || g < 1 || g > 1 << 20)
+            return cli_usage_error("compile", "--group-size '%s': expected 32, 64 or 128", arg);
+        q->group_size = (int)g;
+    } else {
+        if (q->n_skip == VC_COMPILE_MAX) return cli_usage_error("compile", "too many --quant-skip options");
+        q->skip[q->n_skip++] = arg;
+    }
     return 0;
 }
 
@@ -84,6 +112,9 @@ int cmd_compile(int argc, char **argv)
             if (!next) return cli_usage_error("compile", "--family needs a name (%s)", vc_family_names());
             o.family = next;
             i++;
+        } else if (!strcmp(a, "--quant") || !strcmp(a, "--group-size") || !strcmp(a, "--quant-skip")) {
+            rc = quant_option(&o.quant, a, next);
+            i++;
         } else if (!strcmp(a, "--no-fold")) {
             o.no_fold = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -108,6 +139,9 @@ int cmd_compile(int argc, char **argv)
                    rep.m[i].name, rep.m[i].nodes_in, rep.m[i].nodes_out, rep.m[i].folded, rep.m[i].inlined_ifs,
                    rep.m[i].const_bytes / 1024.0, rep.m[i].arena_bytes ? "" : "dynamic ",
                    rep.m[i].arena_bytes / 1024.0);
+        if (o.quant.mode)
+            printf("quantized %d layers (%s, group %d), %d left f32 (voce info lists them)\n", rep.quant_layers,
+                   o.quant.mode, o.quant.group_size ? o.quant.group_size : 32, rep.quant_f32);
         printf("wrote %s (%.1f KiB)\n", out, rep.file_bytes / 1024.0);
     }
     return 0;

@@ -10,7 +10,8 @@ static const char help[] =
     "\n"
     "Print the program's format version and size, every method with the names, dtypes\n"
     "and shapes of its inputs and outputs (free dimensions by name), node and constant\n"
-    "counts, the planned arena, and every metadata entry.\n";
+    "counts, the planned arena, every metadata entry, and for a quantized program\n"
+    "(voce compile --quant) every layer left in f32 with the reason.\n";
 
 static void print_shape(const voce_tensor_info *t)
 {
@@ -69,6 +70,27 @@ static void print_meta(const voce_program *p, size_t i)
 }
 
 /* Node, constant and arena figures come from the parsed file (not public API). */
+/* "ops: Conv x13, Relu x12, voce:Linear x1", in order of first appearance. */
+static void print_ops(const vc_mgraph *g)
+{
+    enum { MAX_KINDS = 128 };
+    const char *kind[MAX_KINDS];
+    int count[MAX_KINDS], n = 0, other = 0;
+    for (int gi = 0; gi < g->n_graphs; gi++)
+        for (int i = 0; i < g->graphs[gi].n_nodes; i++) {
+            const char *op = g->graphs[gi].nodes[i].op_type;
+            int k = 0;
+            while (k < n && strcmp(kind[k], op)) k++;
+            if (k == n && n == MAX_KINDS) { other++; continue; }
+            if (k == n) { kind[n] = op; count[n++] = 0; }
+            count[k]++;
+        }
+    printf("    ops:");
+    for (int k = 0; k < n; k++) printf("%s %s x%d", k ? "," : "", kind[k], count[k]);
+    if (other) printf(", %d more of other kinds", other);
+    printf("\n");
+}
+
 static void print_stats(const voce_program *p, size_t m)
 {
     const vc_mgraph *g = &vc_program_file(p)->methods[m];
@@ -81,6 +103,7 @@ static void print_stats(const voce_program *p, size_t m)
            g->n_graphs == 1 ? "" : "s", consts, cbytes / 1024.0);
     if (g->graphs[0].arena_size) printf("arena %.1f KiB (static plan)\n", g->graphs[0].arena_size / 1024.0);
     else printf("arena planned at run time (dynamic shapes)\n");
+    print_ops(g);
 }
 
 static void print_io(const voce_program *p, const char *name, int output, size_t n)
@@ -93,6 +116,24 @@ static void print_io(const voce_program *p, const char *name, int output, size_t
         print_shape(&t);
         printf("\n");
     }
+}
+
+/* The quantization summary, with every layer left f32 and why (the metadata listing
+ * above shows only the first few). */
+static void print_quant(const voce_program *p)
+{
+    const char *mode;
+    size_t len, n = 0;
+    int64_t group = 0, layers = 0, kept = 0;
+    const char *const *lines = NULL;
+    if (voce_program_meta_string(p, "quant.mode", &mode, &len)) return;
+    voce_program_meta_int(p, "quant.group_size", &group);
+    voce_program_meta_int(p, "quant.layers", &layers);
+    voce_program_meta_int(p, "quant.layers_f32", &kept);
+    voce_program_meta_strings(p, "quant.f32_layers", &lines, &n);
+    printf("quantization %.*s, group %lld: %lld layers quantized, %lld left f32%s\n", (int)len, mode,
+           (long long)group, (long long)layers, (long long)kept, n ? ":" : "");
+    for (size_t i = 0; i < n; i++) printf("  f32 %s\n", lines[i]);
 }
 
 int cmd_info(int argc, char **argv)
@@ -122,6 +163,7 @@ int cmd_info(int argc, char **argv)
     size_t nm = voce_program_meta_count(p);
     printf("metadata (%zu)\n", nm);
     for (size_t i = 0; i < nm; i++) print_meta(p, i);
+    print_quant(p);
     voce_program_close(p);
     return 0;
 }

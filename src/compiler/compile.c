@@ -8,6 +8,7 @@
 #include "compiler.h"
 #include "onnx.h"
 #include "passes.h"
+#include "quantize.h"
 
 vc_compile_options vc_compile_options_default(void)
 {
@@ -23,7 +24,28 @@ static int count_nodes(const vc_mgraph *g)
     return n;
 }
 
+static voce_status compile_method(vc_mgraph *g, const vc_compile_options *o, vc_compile_report *report, int slot,
+                                  vc_quant_log *qlog);
+
 voce_status vc_compile_method(vc_mgraph *g, const vc_compile_options *o, vc_compile_report *report, int slot)
+{
+    return compile_method(g, o, report, slot, NULL);
+}
+
+/* Quantization runs on the folded, pruned graph (weights are final constants by then),
+ * then dead-code elimination drops the f32 weights it replaced. */
+static voce_status quantize(vc_mgraph *g, const vc_compile_options *o, vc_quant_log *qlog)
+{
+    voce_status st = vc_pass_quantize(g, &o->quant, qlog);
+    if (!st) {
+        vc_pass_dce(g);
+        st = vc_pass_compact(g);
+    }
+    return st;
+}
+
+static voce_status compile_method(vc_mgraph *g, const vc_compile_options *o, vc_compile_report *report, int slot,
+                                  vc_quant_log *qlog)
 {
     vc_fold_stats fs = {0, 0};
     int nodes_in = count_nodes(g);
@@ -35,6 +57,12 @@ voce_status vc_compile_method(vc_mgraph *g, const vc_compile_options *o, vc_comp
     }
     if (!st && !o->no_fold) {
         vc_pass_simplify(g);
+        vc_pass_dce(g);
+        st = vc_pass_compact(g);
+    }
+    if (!st && o->quant.mode) st = quantize(g, o, qlog);
+    if (!st) st = vc_pass_linear(g);
+    if (!st) {
         vc_pass_dce(g);
         st = vc_pass_compact(g);
     }
@@ -156,9 +184,9 @@ static voce_status load_all(const vc_compile_options *o, vc_onnx_model *models, 
 }
 
 static voce_status compile_one(vc_writer *w, const vc_compile_options *o, int i, vc_onnx_model *m,
-                               vc_compile_report *report)
+                               vc_compile_report *report, vc_quant_log *qlog)
 {
-    voce_status st = vc_compile_method(&m->graph, o, report, i);
+    voce_status st = compile_method(&m->graph, o, report, i, qlog);
     if (!st) st = vc_writer_add_method(w, &m->graph);
     if (!st) st = add_onnx_meta(w, m);
     if (st) vc_error_prefix(st, "%s (method '%s'): ", o->onnx_path[i], m->graph.name);
@@ -175,10 +203,11 @@ static voce_status check_names(const vc_compile_options *o)
     return VOCE_OK;
 }
 
-static voce_status write_meta(vc_writer *w, const vc_compile_options *o)
+static voce_status write_meta(vc_writer *w, const vc_compile_options *o, const vc_quant_log *qlog)
 {
     vc_meta ver = {.key = "voce.compiler", .type = VOCE_META_STRING, .s = "voce " VC_COMPILER_VERSION};
     voce_status st = vc_writer_add_meta(w, &ver);
+    if (!st) st = vc_quant_write_meta(w, &o->quant, qlog);
     for (int i = 0; i < o->n_typed_meta && !st; i++) st = vc_writer_add_meta(w, &o->typed_meta[i]);
     for (int i = 0; i < o->n_meta && !st; i++) {
         vc_meta m = typed_meta(o->meta_key[i], o->meta_value[i]);
@@ -204,22 +233,26 @@ voce_status vc_compile(const vc_compile_options *o, const char *out_path, vc_com
 static voce_status compile_expanded(const vc_compile_options *o, const char *out_path, vc_compile_report *report)
 {
     voce_status st = check_names(o);
+    if (!st) st = vc_quant_check(&o->quant);
     if (st) return st;
     if (report) memset(report, 0, sizeof *report);
+    vc_quant_log qlog = {0};
     vc_onnx_model *models = calloc((size_t)o->n_inputs, sizeof *models);
     vc_writer *w = vc_writer_create();
     int loaded = 0;
     if (!models || !w) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
     if (!st) st = load_all(o, models, &loaded);
     for (int i = 0; i < o->n_inputs && !st; i++) {
-        st = compile_one(w, o, i, &models[i], report);
+        st = compile_one(w, o, i, &models[i], report, &qlog);
         vc_onnx_free(&models[i]); /* its constants are in the writer now */
         memset(&models[i], 0, sizeof models[i]);
     }
-    if (!st) st = write_meta(w, o);
+    if (!st) st = write_meta(w, o, &qlog);
     if (!st) st = vc_writer_save(w, out_path);
     if (!st && report) {
         report->n_methods = o->n_inputs;
+        report->quant_layers = qlog.quantized;
+        report->quant_f32 = qlog.kept;
         FILE *f = fopen(out_path, "rb");
         if (f && fseek(f, 0, SEEK_END) == 0) report->file_bytes = (uint64_t)ftell(f);
         if (f) fclose(f);
@@ -227,6 +260,7 @@ static voce_status compile_expanded(const vc_compile_options *o, const char *out
     for (int i = 0; models && i < loaded; i++)
         if (models[i].graph.graphs) vc_onnx_free(&models[i]);
     free(models);
+    vc_quant_log_free(&qlog);
     if (w) vc_writer_destroy(w);
     return st;
 }

@@ -11,7 +11,8 @@
  * nodes whose inputs are constant (and Shape/Size of statically shaped values), and
  * inlines If nodes whose condition folded; dead-code elimination; compaction (dead
  * values, constants and graphs are dropped); lifetimes and, where every shape is
- * static, an arena plan. A node left without a kernel after that is an error naming
+ * static, an arena plan; with --quant, weight quantization runs before the plan. A
+ * node left without a kernel after that is an error naming
  * op type, node and opset.
  */
 #ifndef VC_COMPILER_H
@@ -25,6 +26,14 @@
 
 #define VC_COMPILE_MAX 64
 #define VC_COMPILER_VERSION "0.1.0"
+
+/* Weight quantization (voce compile --quant; docs/quantization.md). */
+typedef struct vc_quant_options {
+    const char *mode;                   /* "w8", "w4", "8da8w", "8da4w"; NULL: none */
+    int group_size;                     /* 32, 64 or 128; 0: 32 */
+    int n_skip;
+    const char *skip[VC_COMPILE_MAX];   /* globs on node or weight names: left f32 */
+} vc_quant_options;
 
 typedef struct vc_compile_options {
     int n_inputs;
@@ -45,6 +54,7 @@ typedef struct vc_compile_options {
     vc_meta typed_meta[VC_COMPILE_MAX];
     const char *family;                      /* a model-family recipe, e.g. "silero-vad" */
     int no_fold;                             /* skip constant folding (for tests) */
+    vc_quant_options quant;
 } vc_compile_options;
 
 typedef struct vc_compile_report {
@@ -59,6 +69,8 @@ typedef struct vc_compile_report {
         uint64_t arena_bytes;   /* static plan of graph 0, 0 if dynamic */
     } m[VC_COMPILE_MAX];
     uint64_t file_bytes;
+    int quant_layers;           /* layers quantized (--quant), all methods */
+    int quant_f32;              /* candidate layers left f32, with reasons in the metadata */
 } vc_compile_report;
 
 vc_compile_options vc_compile_options_default(void);

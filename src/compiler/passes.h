@@ -34,6 +34,26 @@ void vc_pass_dce(vc_mgraph *g);
  * renumber what remains. Also recomputes def_node. */
 voce_status vc_pass_compact(vc_mgraph *g);
 
+/* What the quantization pass did: counts, and one line per layer left f32 with the
+ * reason ("node (Op): reason"), malloc'd. */
+typedef struct vc_quant_log {
+    const char *method;         /* set by the pass: lines read "method/node (Op): reason" */
+    int quantized, kept;
+    int n, cap;
+    char **lines;
+} vc_quant_log;
+
+/* Rewrite MatMul / Gemm with constant f32 weights into voce:QLinear (quantize.c);
+ * q is a vc_quant_options (compiler.h) already checked by vc_quant_check. log may be
+ * NULL. Layers that cannot be honoured stay f32 and are logged. */
+struct vc_quant_options;
+voce_status vc_pass_quantize(vc_mgraph *g, const struct vc_quant_options *q, vc_quant_log *log);
+
+/* Rewrite MatMul / Gemm with constant f32 weights into voce:Linear (weights [N, K],
+ * a following Add of a constant vector folded in as the bias); linear.c. Run after
+ * quantization, which takes the layers it quantizes first. */
+voce_status vc_pass_linear(vc_mgraph *g);
+
 /* Lifetimes of every value and, for graphs whose shapes are all static, an arena
  * plan (value offsets and graph arena_size). */
 voce_status vc_pass_plan(vc_mgraph *g);

@@ -35,6 +35,7 @@ struct vc_gexec {
     unsigned char *retired; /* the arena before the last re-plan: outputs of the run */
     uint64_t retired_size;  /* that made the new plan may still live in it */
     int32_t *slot;          /* per method value: index into own[], -1 if not own */
+    void **state;           /* per node: what its kernel keeps between runs (vc_ctx) */
 };
 
 static void free_extra(vc_exec *x, vc_gexec *g)
@@ -410,7 +411,7 @@ static voce_status run_node(vc_exec *x, int gi, const vc_node *n, vc_tensor **in
     }
     size_t need = n->op->scratch ? n->op->scratch(n, in, out) : 0;
     if ((st = ensure_scratch(x, need))) return st;
-    vc_ctx ctx = {x->scratch, x->scratch_size, x->threads};
+    vc_ctx ctx = {x->scratch, x->scratch_size, x->threads, &x->gx[gi].state[n - x->mg->graphs[gi].nodes]};
     if ((st = n->op->run(n, in, out, &ctx))) return st;
     for (int k = 0; k < n->n_out; k++) x->vals[n->out[k]] = out[k];
     return VOCE_OK;
@@ -455,7 +456,8 @@ static voce_status init_graph(vc_exec *x, int gi)
     const vc_mgraph *mg = x->mg;
     vc_gexec *g = &x->gx[gi];
     g->slot = malloc(sizeof *g->slot * (size_t)mg->n_values);
-    if (!g->slot) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    g->state = calloc((size_t)(mg->graphs[gi].n_nodes ? mg->graphs[gi].n_nodes : 1), sizeof *g->state);
+    if (!g->slot || !g->state) return vc_error(VOCE_ERR_NOMEM, "out of memory");
     int n = 0;
     for (int v = 0; v < mg->n_values; v++) {
         g->slot[v] = -1;
@@ -530,6 +532,8 @@ void vc_exec_free(vc_exec *x)
             free(g->psize);
             free(g->rec);
             free(g->slot);
+            for (int i = 0; g->state && i < x->mg->graphs[gi].n_nodes; i++) free(g->state[i]);
+            free(g->state);
         }
     }
     free(x->gx);

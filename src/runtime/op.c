@@ -18,10 +18,13 @@ static const op_group groups[] = {
     {vc_ops_shape, &vc_ops_shape_count},
     {vc_ops_index, &vc_ops_index_count},
     {vc_ops_matmul, &vc_ops_matmul_count},
+    {vc_ops_linear, &vc_ops_linear_count},
     {vc_ops_conv, &vc_ops_conv_count},
     {vc_ops_norm, &vc_ops_norm_count},
     {vc_ops_rnn, &vc_ops_rnn_count},
+    {vc_ops_quant, &vc_ops_quant_count},
     {vc_ops_control, &vc_ops_control_count},
+    {vc_ops_qlinear, &vc_ops_qlinear_count},
 };
 
 #define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))

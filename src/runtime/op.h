@@ -46,6 +46,11 @@ typedef struct vc_ctx {
     void *scratch;          /* scratch(...) bytes, 64-byte aligned, contents undefined */
     size_t scratch_size;
     vc_threads *threads;    /* the method instance's pool (core/threads.h); NULL: one thread */
+    /* This node's slot in its method instance: NULL at first; a kernel may store one
+     * malloc'd block there (data derived from constant inputs, such as weights packed
+     * for the GEMM), kept between runs and freed with free() when the instance is
+     * destroyed. NULL when there is no instance (compile-time folding, unit tests). */
+    void **state;
 } vc_ctx;
 
 typedef voce_status (*vc_infer_fn)(const vc_node *n, vc_tensor *const *in, vc_tensor *out);

@@ -175,7 +175,7 @@ def write_error_models(outdir):
     x = vi("x", F, [2])
     m = model([h.make_node("NoSuchOp", ["x"], ["y"], name="strange_node")], [x], [vi("y", F, [2])])
     onnx.save(m, os.path.join(outdir, "error_unknown_op.onnx"))
-    m = model([h.make_node("MatMulNBits", ["x"], ["y"], name="ms_node", domain="com.microsoft")], [x],
+    m = model([h.make_node("QOrderedMatMul", ["x"], ["y"], name="ms_node", domain="com.microsoft")], [x],
               [vi("y", F, [2])])
     m.opset_import.append(h.make_opsetid("com.microsoft", 1))
     onnx.save(m, os.path.join(outdir, "error_foreign_domain.onnx"))

@@ -133,8 +133,14 @@ def write_models(cases, outdir):
             for k, y in enumerate(c.outputs)]
         attrs = {k: (numpy_helper.from_array(v) if isinstance(v, np.ndarray) else v)
                  for k, v in c.attrs.items()}
-        node = helper.make_node(c.op, ins, [o.name for o in outs], name=c.name, **attrs)
+        # "domain:Op" (e.g. com.microsoft:MatMulNBits): that domain at opset c.opset,
+        # beside the default domain at 17
+        domain, _, op = c.op.rpartition(":")
+        node = helper.make_node(op, ins, [o.name for o in outs], name=c.name, domain=domain or None,
+                                **attrs)
         g = helper.make_graph([node], c.name, feeds, outs)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", c.opset)])
+        opsets = [helper.make_opsetid(domain, c.opset), helper.make_opsetid("", 17)] if domain else \
+            [helper.make_opsetid("", c.opset)]
+        m = helper.make_model(g, opset_imports=opsets)
         m.ir_version = 8
         onnx.save(m, os.path.join(outdir, f"{c.name}.onnx"))

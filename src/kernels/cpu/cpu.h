@@ -2,35 +2,58 @@
  *
  * The reference kernels (src/kernels/ref) are portable C and stay the definition of what
  * every op computes. A few inner loops that decide speed (the GEMM's dot kernel and its
- * blocked micro-kernel) also have variants written for one x86-64 extension; they live
- * in this folder, are compiled with __attribute__((target(...))) so the rest of the
- * build keeps the baseline ISA, and are chosen at run time:
+ * blocked micro-kernel) also have variants written for one instruction set; they live
+ * in this folder, one file per architecture (gemm_x86.c, gemm_neon.c), and are chosen
+ * at run time:
  *
  *   vc_isa_active()  the best ISA this CPU runs, lowered (never raised) by the
- *                    environment variable VOCE_ISA = c | avx2 | avx512. It is computed
- *                    once per process (pthread_once) and never changes afterwards: the
- *                    one piece of process-wide state in the library.
+ *                    environment variable VOCE_ISA = c | neon | avx2 | avx512. It is
+ *                    computed once per process (pthread_once) and never changes
+ *                    afterwards: the one piece of process-wide state in the library.
  *   vc_isa_supported(isa)  whether this CPU (and OS) can run isa, whatever VOCE_ISA says;
  *                    tests use it to compare every available path with plain C.
  *
- * Off x86-64, or with a compiler that is neither gcc nor clang, only VC_ISA_C exists.
+ * x86-64 variants are compiled with __attribute__((target(...))) so the rest of the
+ * build keeps the baseline ISA. On AArch64, NEON (AdvSIMD) is part of the baseline, so
+ * its kernels need no attribute and are always supported. Elsewhere, or with a compiler
+ * that is neither gcc nor clang, only VC_ISA_C exists.
  */
 #ifndef VC_CPU_H
 #define VC_CPU_H
 
 #include <stdint.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define VC_CPU_X86 1
+#else
+#define VC_CPU_X86 0
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
+#define VC_CPU_NEON 1
+#else
+#define VC_CPU_NEON 0
+#endif
+
+/* Within one architecture a larger value is a wider ISA, so "isa >= VC_ISA_AVX2" asks
+ * for AVX2 or better. NEON sits below the x86 values so that such tests stay false on
+ * Arm; comparing ISAs of different architectures means nothing otherwise. */
 typedef enum vc_isa {
     VC_ISA_C = 0,      /* portable C (the reference path) */
-    VC_ISA_AVX2 = 1,   /* x86-64 AVX2 + FMA */
-    VC_ISA_AVX512 = 2, /* x86-64 AVX-512F */
+    VC_ISA_NEON = 1,   /* AArch64 AdvSIMD */
+    VC_ISA_AVX2 = 2,   /* x86-64 AVX2 + FMA */
+    VC_ISA_AVX512 = 3, /* x86-64 AVX-512F */
     VC_ISA_COUNT
 } vc_isa;
 
 vc_isa vc_isa_active(void);
 int vc_isa_supported(vc_isa isa);
-/* "c", "avx2", "avx512"; NULL for a value outside the enum. */
+/* "c", "neon", "avx2", "avx512"; NULL for a value outside the enum. */
 const char *vc_isa_name(vc_isa isa);
+
+/* Whether the CPU has the Arm dot-product instructions (SDOT / UDOT, HWCAP_ASIMDDP) for
+ * int8 kernels: 0 off AArch64 Linux. Asks the kernel's auxiliary vector on every call
+ * (cheap), so it keeps no state. Not an ISA of its own: VOCE_ISA does not affect it. */
+int vc_cpu_has_arm_dotprod(void);
 
 /* Dot-product kernel of the GEMM (see gemm.c's dot path): m rows of A against n
  * columns of B, all contiguous along K,
@@ -46,7 +69,7 @@ typedef void (*vc_dot_fn)(int64_t k, int m, const float *const *a, const float *
 
 typedef struct vc_dot_kernel {
     vc_dot_fn fn; /* NULL: use the portable C kernels */
-    int lanes;    /* dot products per tile: 16 (AVX-512), 8 (AVX2) */
+    int lanes;    /* dot products per tile: 16 (AVX-512, NEON), 8 (AVX2) */
 } vc_dot_kernel;
 
 /* The dot kernel of isa (fn NULL for VC_ISA_C or an ISA not built in). */
@@ -76,5 +99,16 @@ typedef struct vc_gemm_kernel {
 
 /* The packed-path kernel of isa (fn NULL for VC_ISA_C or an ISA not built in). */
 vc_gemm_kernel vc_gemm_kernel_for(vc_isa isa);
+
+/* What each architecture's file provides to the two lookups above (cpu.c), which are the
+ * only callers: isa must be one of that file's ISAs. */
+#if VC_CPU_X86
+vc_dot_kernel vc_x86_dot_kernel(vc_isa isa);   /* gemm_x86.c: AVX2, AVX-512 */
+vc_gemm_kernel vc_x86_gemm_kernel(vc_isa isa);
+#endif
+#if VC_CPU_NEON
+vc_dot_kernel vc_neon_dot_kernel(void);        /* gemm_neon.c */
+vc_gemm_kernel vc_neon_gemm_kernel(void);
+#endif
 
 #endif

@@ -23,10 +23,10 @@
  *
  * Functions carry __attribute__((target)): the file compiles with the baseline flags and
  * these run only after vc_isa_supported said yes. Off x86-64 (or with a compiler other
- * than gcc and clang) the file provides only the lookups, answering "no kernel". */
+ * than gcc and clang) the file compiles to nothing; cpu.c's lookups then never ask it. */
 #include "cpu.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if VC_CPU_X86
 
 #include <immintrin.h>
 
@@ -212,7 +212,7 @@ TARGET_AVX512 static void dot_avx512(int64_t k, int m, const float *const *a, co
         dot_avx512_1(k, a, b, ldb, n, t, ldt);
 }
 
-vc_dot_kernel vc_dot_kernel_for(vc_isa isa)
+vc_dot_kernel vc_x86_dot_kernel(vc_isa isa)
 {
     vc_dot_kernel k = {NULL, 0};
     if (isa == VC_ISA_AVX512) k = (vc_dot_kernel){dot_avx512, 16};
@@ -410,29 +410,13 @@ TARGET_AVX2 static void gemm_avx2(int64_t kc, const float *a, const float *b, in
     put_tile256(acc, alpha, beta, c, rsc, csc, m, n);
 }
 
-vc_gemm_kernel vc_gemm_kernel_for(vc_isa isa)
+vc_gemm_kernel vc_x86_gemm_kernel(vc_isa isa)
 {
     vc_gemm_kernel k = {NULL, NULL, 0, 0, 0, 0};
     if (isa == VC_ISA_AVX512)
         k = (vc_gemm_kernel){gemm_avx512, pack_rows_sse, R512, NR512, GEMM_KC, GEMM_NC};
     if (isa == VC_ISA_AVX2)
         k = (vc_gemm_kernel){gemm_avx2, pack_rows_sse, R256, NR256, GEMM_KC, GEMM_NC};
-    return k;
-}
-
-#else
-
-vc_dot_kernel vc_dot_kernel_for(vc_isa isa)
-{
-    (void)isa;
-    vc_dot_kernel k = {0, 0};
-    return k;
-}
-
-vc_gemm_kernel vc_gemm_kernel_for(vc_isa isa)
-{
-    (void)isa;
-    vc_gemm_kernel k = {0, 0, 0, 0, 0, 0};
     return k;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "elementwise_impl.h"
+#include "fastmath.h"
 
 _Static_assert(VC_EW_BLOCK == 8, "the kernels' loops step by 8");
 
@@ -48,14 +49,8 @@ unsigned vc_ew_binary_types(vc_ew_bop op)
 
 /* ---- scalar helpers ---- */
 
-/* Never exp of a large positive argument, so no inf / inf. */
-static inline float sigmoid_f32(float x)
-{
-    if (x >= 0) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
+/* Never exp of a large positive argument, so no inf / inf. (f32 Sigmoid, Tanh, Erf and
+ * Gelu use fastmath.h: branch-free, so their loops vectorize.) */
 static inline double sigmoid_f64(double x)
 {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
@@ -76,7 +71,7 @@ static inline double softplus_f64(double x)
 
 static inline float gelu_f32(float x)
 {
-    return 0.5f * x * (1.0f + erff(x * 0.70710678118654752440f));
+    return 0.5f * x * (1.0f + erf_fast(x * 0.70710678118654752440f));
 }
 
 static inline double gelu_f64(double x)
@@ -86,7 +81,7 @@ static inline double gelu_f64(double x)
 
 static inline float gelu_tanh_f32(float x)
 {
-    return 0.5f * x * (1.0f + tanhf(0.79788456080286535588f * (x + 0.044715f * x * x * x)));
+    return 0.5f * x * (1.0f + tanh_fast(0.79788456080286535588f * (x + 0.044715f * x * x * x)));
 }
 
 static inline double gelu_tanh_f64(double x)
@@ -158,13 +153,13 @@ static void unary_f32(vc_ew_uop op, int64_t n, const float *restrict x, float *r
         for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = cosf(x[j]);
         break;
     case VC_EW_TANH:
-        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = tanhf(x[j]);
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = tanh_fast(x[j]);
         break;
     case VC_EW_SIGMOID:
-        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sigmoid_f32(x[j]);
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = sigmoid_fast(x[j]);
         break;
     case VC_EW_ERF:
-        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = erff(x[j]);
+        for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = erf_fast(x[j]);
         break;
     case VC_EW_GELU:
         for (i = 0; i < n; i += 8) for (j = i; j < i + 8; j++) o[j] = gelu_f32(x[j]);

@@ -379,20 +379,27 @@ static void packed_task(void *arg, int64_t task, int worker)
  * reads a row-major B in place: nothing would reuse a packed copy. The scratch is one
  * malloc per call: kc * (nc + threads * mr) floats. Returns 0, having done nothing, when
  * isa has no kernel or the scratch cannot be had. */
+/* K block of the packed path: K split evenly into blocks of at most k.kc. */
+static int64_t k_block(vc_gemm_kernel k, int64_t K)
+{
+    int64_t nkb = (K + k.kc - 1) / k.kc;
+    return (K + nkb - 1) / nkb;
+}
+
 static int gemm_packed(vc_gemm_kernel k, vc_threads *t, int64_t M, int64_t N, int64_t K,
-                       float alpha, mview a, mview b, float beta, cview c)
+                       float alpha, mview a, mview b, const float *pre, float beta, cview c)
 {
     if (!k.fn) return 0;
     int nt = vc_threads_count(t);
-    int64_t nkb = (K + k.kc - 1) / k.kc, kcb = (K + nkb - 1) / nkb;
-    int64_t ncb = round_up(min64(N, k.nc), k.nr), ap_stride = round_up(kcb * k.mr, 16);
+    int64_t kcb = k_block(k, K);
+    int64_t ncb = pre ? 0 : round_up(min64(N, k.nc), k.nr), ap_stride = round_up(kcb * k.mr, 16);
     float *buf = malloc(sizeof(float) * (size_t)(kcb * ncb + nt * ap_stride + 16));
     if (!buf) return 0;
-    packed_job j = {.k = k, .M = M, .alpha = alpha, .in_place = M <= k.mr && b.cs == 1,
+    packed_job j = {.k = k, .M = M, .alpha = alpha, .in_place = !pre && M <= k.mr && b.cs == 1,
                     .ap_stride = ap_stride};
     /* 64-byte aligned: a panel row is then one or two whole cache lines */
-    j.bp = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
-    j.ap = j.bp + kcb * ncb;
+    float *bp = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
+    j.ap = bp + kcb * ncb;
     int64_t slivers = (M + k.mr - 1) / k.mr;
     for (int64_t jc = 0; jc < N; jc += k.nc) {
         j.nc = min64(k.nc, N - jc);
@@ -407,7 +414,12 @@ static int gemm_packed(vc_gemm_kernel k, vc_threads *t, int64_t M, int64_t N, in
             j.bb = (mview){b.p + pc * b.rs + jc * b.cs, b.rs, b.cs};
             j.a = (mview){a.p + pc * a.cs, a.rs, a.cs};
             j.c = (cview){c.p + jc * c.cs, c.rs, c.cs};
-            pack_b(k, j.kc, j.nc, j.bb, j.in_place, j.bp);
+            if (pre) {
+                j.bp = (float *)pre + jc * K + pc * round_up(j.nc, k.nr);
+            } else {
+                j.bp = bp;
+                pack_b(k, j.kc, j.nc, j.bb, j.in_place, j.bp);
+            }
             vc_threads_run(t, slivers * j.n_groups, packed_task, &j);
         }
     }
@@ -576,7 +588,7 @@ void vc_gemm_f32_mt(vc_isa isa, vc_threads *t, int trans_a, int trans_b, int64_t
         j.path = PATH_DOT;
     else if (M == 1 && b.cs == 1)
         j.path = PATH_GEMV;
-    else if (gemm_packed(vc_gemm_kernel_for(isa), t, M, N, K, alpha, a, b, beta, c))
+    else if (gemm_packed(vc_gemm_kernel_for(isa), t, M, N, K, alpha, a, b, NULL, beta, c))
         return;
     else
         j.along_m = (M + 3) / 4 >= (N + NC - 1) / NC;
@@ -597,6 +609,46 @@ void vc_gemm_f32(vc_threads *t, int trans_a, int trans_b, int64_t M, int64_t N, 
 {
     vc_gemm_f32_mt(vc_isa_active(), t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
                    ldc, 1);
+}
+
+/* ---- op(B) packed once (constant weights) ---- */
+
+size_t vc_gemm_packed_b_bytes(vc_isa isa, int64_t N, int64_t K)
+{
+    vc_gemm_kernel k = vc_gemm_kernel_for(isa);
+    if (!k.fn || N <= 0 || K <= 0) return 0;
+    return sizeof(float) * (size_t)(round_up(N, k.nr) * K);
+}
+
+/* Blocks (jc, pc) in the order gemm_packed visits them, block at jc * K + pc * (its
+ * width rounded up to whole panels): the layout pack_b writes into its scratch. */
+void vc_gemm_pack_b(vc_isa isa, int trans_b, int64_t N, int64_t K, const float *B, int64_t ldb,
+                    float *dst)
+{
+    vc_gemm_kernel k = vc_gemm_kernel_for(isa);
+    mview b = trans_b ? (mview){B, 1, ldb} : (mview){B, ldb, 1};
+    int64_t kcb = k_block(k, K);
+    for (int64_t jc = 0; jc < N; jc += k.nc) {
+        int64_t nc = min64(k.nc, N - jc);
+        for (int64_t pc = 0; pc < K; pc += kcb)
+            pack_b(k, min64(kcb, K - pc), nc, (mview){b.p + pc * b.rs + jc * b.cs, b.rs, b.cs}, 0,
+                   dst + jc * K + pc * round_up(nc, k.nr));
+    }
+}
+
+int vc_gemm_f32_prepacked(vc_isa isa, vc_threads *t, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float *A, int64_t lda, const float *packed, float beta, float *C,
+                          int64_t ldc)
+{
+    if (M <= 0 || N <= 0) return 0;
+    cview c = {C, ldc, 1};
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, c);
+        return 0;
+    }
+    if (tasks_for(t, M * N * K) == 1) t = NULL;
+    mview a = {A, lda, 1}, none = {NULL, 0, 0};
+    return gemm_packed(vc_gemm_kernel_for(isa), t, M, N, K, alpha, a, none, packed, beta, c) ? 0 : -1;
 }
 
 void vc_f16_to_f32_array(const uint16_t *src, float *dst, int64_t n)

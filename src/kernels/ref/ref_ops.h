@@ -15,13 +15,19 @@ extern const vc_op vc_ops_index[]; /* index.c: Gather, GatherElements, ScatterND
 extern const int vc_ops_index_count;
 extern const vc_op vc_ops_matmul[]; /* matmul.c: MatMul, Gemm, Einsum */
 extern const int vc_ops_matmul_count;
+extern const vc_op vc_ops_linear[]; /* linear.c: voce:Linear (constant f32 weights laid out [N, K] by the compiler) */
+extern const int vc_ops_linear_count;
 extern const vc_op vc_ops_conv[]; /* conv.c: Conv, ConvTranspose, pooling */
 extern const int vc_ops_conv_count;
 extern const vc_op vc_ops_norm[]; /* norm.c: LayerNormalization, BatchNormalization */
 extern const int vc_ops_norm_count;
 extern const vc_op vc_ops_rnn[]; /* rnn.c: LSTM, GRU */
 extern const int vc_ops_rnn_count;
+extern const vc_op vc_ops_quant[]; /* quant*.c: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, ConvInteger, com.microsoft MatMulNBits and DynamicQuantizeMatMul */
+extern const int vc_ops_quant_count;
 extern const vc_op vc_ops_control[]; /* control.c: If, Loop (run by the executor) */
 extern const int vc_ops_control_count;
+extern const vc_op vc_ops_qlinear[]; /* qlinear.c: voce:QLinear (weights quantized by voce compile --quant) */
+extern const int vc_ops_qlinear_count;
 
 #endif

@@ -1,0 +1,330 @@
+/* The quantization pass: MatMul and Gemm whose weights are constant f32 matrices become
+ * voce:QLinear nodes with packed quantized weights (src/kernels/ref/qlinear.h).
+ *
+ * Rewritten in place (same inputs' activations, same output value), so nothing else in
+ * the graph moves; the f32 weights lose their reader and compaction drops them unless
+ * another node still reads them. What is not rewritten, and why, goes to the log and
+ * from there to the program's metadata, so a layer never stays f32 silently:
+ *   - matched by --quant-skip (node or weight name, fnmatch glob);
+ *   - weights not constant, not f32 (f16 models), not 2-D, or not finite;
+ *   - K not a multiple of the group size; fewer than VC_QUANT_MIN_WEIGHTS weights;
+ *   - Gemm with transA, or a C that is not a constant of N (or 1) values;
+ *   - Conv, ConvTranspose, LSTM, GRU, RNN with constant weights: no quantized kernels
+ *     for them yet (listed so that the size a model keeps in f32 is visible).
+ * Gemm's alpha is folded into the weights and beta * C becomes the bias. */
+#include "quantize.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+#include "../runtime/op.h"
+#include "linear.h"
+
+voce_status vc_quant_check(const vc_quant_options *q)
+{
+    if (!q->mode) {
+        if (q->group_size || q->n_skip)
+            return vc_error(VOCE_ERR_INVALID_ARG, "--group-size and --quant-skip need --quant MODE");
+        return VOCE_OK;
+    }
+    if (!vc_qmode_parse(q->mode))
+        return vc_error(VOCE_ERR_INVALID_ARG, "unknown quantization mode '%s' (w8, w4, 8da8w or 8da4w)", q->mode);
+    int g = q->group_size ? q->group_size : 32;
+    if (g != 32 && g != 64 && g != 128)
+        return vc_error(VOCE_ERR_INVALID_ARG, "group size %d is not supported (32, 64 or 128)", q->group_size);
+    return VOCE_OK;
+}
+
+/* ---- packing ---- */
+
+static void put_weight(vc_qmode m, int64_t K, int64_t n, int64_t k, int q, uint8_t *wq)
+{
+    int64_t b = n / VC_QBLOCK, c = n % VC_QBLOCK;
+    uint8_t nib = (uint8_t)(q + 8);
+    switch (m) {
+    case VC_Q_W8: wq[(b * K + k) * 16 + c] = (uint8_t)(int8_t)q; break;
+    case VC_Q_W4: wq[(b * (K / 2) + k / 2) * 16 + c] |= (uint8_t)(k & 1 ? nib << 4 : nib); break;
+    case VC_Q_8DA8W: wq[(b * (K / 4) + k / 4) * 64 + 4 * c + k % 4] = (uint8_t)(int8_t)q; break;
+    case VC_Q_8DA4W:
+        wq[(b * (K / 8) + k / 8) * 64 + 4 * c + k % 4] |= (uint8_t)(k % 8 >= 4 ? nib << 4 : nib);
+        break;
+    default: break;
+    }
+}
+
+static int64_t prod3(const int64_t *d) { return d[0] * d[1] * d[2]; }
+
+/* One group of row n: scale, codes, and their sum. */
+static void pack_group(vc_qmode m, int64_t K, int64_t G, int64_t n, int64_t g, const float *w, uint8_t *wq,
+                       float *scale, int32_t *sum)
+{
+    float qmax = vc_qmode_bits(m) == 4 ? 7.0f : 127.0f, amax = 0.0f;
+    for (int64_t k = 0; k < G; k++) amax = fabsf(w[k]) > amax ? fabsf(w[k]) : amax;
+    float s = amax / qmax;
+    int32_t total = 0;
+    for (int64_t k = 0; k < G; k++) {
+        float r = s > 0.0f ? nearbyintf(w[k] / s) : 0.0f;
+        int q = (int)(r > qmax ? qmax : r < -qmax ? -qmax : r);
+        put_weight(m, K, n, g * G + k, q, wq);
+        total += q;
+    }
+    *scale = s > 0.0f ? s : 0.0f;
+    *sum = total;
+}
+
+void vc_quant_pack(vc_qmode m, int64_t G, int64_t N, int64_t K, const float *W, uint8_t *wq, float *scales,
+                   int32_t *wsum)
+{
+    int64_t wd[3], sd[3], ng = K / G;
+    vc_qweight_dims(m, N, K, wd);
+    vc_qscale_dims(N, K, G, sd);
+    /* padding columns: code 0 (nibble 8), scale 0, sum 0 */
+    memset(wq, 0, (size_t)prod3(wd));
+    memset(scales, 0, sizeof(float) * (size_t)prod3(sd));
+    if (wsum) memset(wsum, 0, sizeof(int32_t) * (size_t)prod3(sd));
+    for (int64_t n = 0; n < sd[0] * VC_QBLOCK; n++)
+        for (int64_t g = 0; g < ng; g++) {
+            int64_t o = (n / VC_QBLOCK * ng + g) * VC_QBLOCK + n % VC_QBLOCK;
+            static const float zeros[128];
+            int32_t sum;
+            pack_group(m, K, G, n, g, n < N ? W + n * K + g * G : zeros, wq, &scales[o], &sum);
+            if (wsum) wsum[o] = sum;
+        }
+}
+
+/* ---- the log ---- */
+
+static void log_line(vc_quant_log *log, const vc_node *n, const char *fmt, ...) VC_PRINTF(3, 4);
+
+static void log_line(vc_quant_log *log, const vc_node *n, const char *fmt, ...)
+{
+    if (!log) return;
+    log->kept++;
+    char reason[256], line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof line, "%s/%s (%s): %s", log->method ? log->method : "", n->name && *n->name ? n->name : "?",
+             n->op_type, reason);
+    if (log->n == log->cap) {
+        int cap = log->cap ? log->cap * 2 : 16;
+        char **p = realloc(log->lines, sizeof *p * (size_t)cap);
+        if (!p) return; /* the count stays right; only the line is lost */
+        log->lines = p;
+        log->cap = cap;
+    }
+    char *copy = malloc(strlen(line) + 1);
+    if (copy) log->lines[log->n++] = strcpy(copy, line);
+}
+
+void vc_quant_log_free(vc_quant_log *log)
+{
+    for (int i = 0; i < log->n; i++) free(log->lines[i]);
+    free(log->lines);
+    memset(log, 0, sizeof *log);
+}
+
+voce_status vc_quant_write_meta(vc_writer *w, const vc_quant_options *q, const vc_quant_log *log)
+{
+    if (!q->mode) return VOCE_OK;
+    vc_meta m[5] = {
+        {.key = "quant.mode", .type = VOCE_META_STRING, .s = q->mode},
+        {.key = "quant.group_size", .type = VOCE_META_INT, .i = q->group_size ? q->group_size : 32},
+        {.key = "quant.layers", .type = VOCE_META_INT, .i = log->quantized},
+        {.key = "quant.layers_f32", .type = VOCE_META_INT, .i = log->kept},
+        {.key = "quant.f32_layers", .type = VOCE_META_STRINGS, .strings = (const char *const *)log->lines,
+         .count = (uint64_t)log->n},
+    };
+    voce_status st = VOCE_OK;
+    for (int i = 0; i < (log->n ? 5 : 4) && !st; i++) st = vc_writer_add_meta(w, &m[i]);
+    return st;
+}
+
+/* ---- the pass ---- */
+
+static int skipped_by_pattern(const vc_quant_options *q, const vc_node *n, const vc_value *w, const char **pat)
+{
+    for (int i = 0; i < q->n_skip; i++) {
+        if ((n->name && !fnmatch(q->skip[i], n->name, 0)) || (w && w->name && !fnmatch(q->skip[i], w->name, 0))) {
+            *pat = q->skip[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int all_finite(const float *p, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(p[i])) return 0;
+    return 1;
+}
+
+/* A linear layer (linear.h) with finite weights; logs the reason when not. */
+static int find_linear(const vc_mgraph *g, const vc_node *n, vc_linear *l, vc_quant_log *log)
+{
+    char why[160];
+    if (!vc_linear_match(g, n, l, why, sizeof why)) {
+        log_line(log, n, "%s", why);
+        return 0;
+    }
+    if (!all_finite(l->wv->data, l->N * l->K)) {
+        log_line(log, n, "weights are not all finite");
+        return 0;
+    }
+    return 1;
+}
+
+static int fits(const vc_node *n, const vc_linear *l, int64_t G, vc_quant_log *log)
+{
+    if (l->K % G) {
+        log_line(log, n, "K = %lld is not a multiple of the group size %lld", (long long)l->K, (long long)G);
+        return 0;
+    }
+    if (l->N * l->K < VC_QUANT_MIN_WEIGHTS) {
+        log_line(log, n, "tiny (%lld x %lld weights)", (long long)l->N, (long long)l->K);
+        return 0;
+    }
+    return 1;
+}
+
+/* A new constant of graph 0; returns its index or -1. */
+static int add_const(vc_mgraph *g, const char *base, const char *suffix, voce_dtype dt, int rank,
+                     const int64_t *dims, void *data)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s%s", base, suffix);
+    int v = vc_mgraph_add_value(g, name, VC_VAL_CONST, 0);
+    if (v < 0) return -1;
+    vc_value *val = &g->values[v];
+    val->dtype = dt;
+    val->rank = rank;
+    uint64_t count = 1;
+    for (int d = 0; d < rank; d++) count *= (uint64_t)(val->dims[d] = dims[d]);
+    val->data = data;
+    val->nbytes = count * voce_dtype_size(dt);
+    return v;
+}
+
+typedef struct {
+    uint8_t *wq;
+    float *scales, *bias;
+    int32_t *wsum;
+    int64_t wd[3], sd[3];
+} packed;
+
+/* extra: a bias vector taken from a following Add (vc_linear_bias_add), or NULL. */
+static voce_status pack_layer(vc_mgraph *g, const vc_linear *l, const vc_value *extra, vc_qmode m,
+                              int64_t G, packed *p)
+{
+    vc_qweight_dims(m, l->N, l->K, p->wd);
+    vc_qscale_dims(l->N, l->K, G, p->sd);
+    p->wq = vc_pool_alloc_aligned(&g->pool, (size_t)prod3(p->wd), 64);
+    p->scales = vc_pool_alloc_aligned(&g->pool, sizeof(float) * (size_t)prod3(p->sd), 64);
+    p->wsum = vc_qmode_dynamic(m) ? vc_pool_alloc_aligned(&g->pool, sizeof(int32_t) * (size_t)prod3(p->sd), 64) : NULL;
+    int has_bias = l->cv || extra;
+    p->bias = has_bias ? vc_pool_alloc_aligned(&g->pool, sizeof(float) * (size_t)l->N, 64) : NULL;
+    float *W = malloc(sizeof(float) * (size_t)(l->N * l->K));
+    if (!p->wq || !p->scales || (vc_qmode_dynamic(m) && !p->wsum) || (has_bias && !p->bias) || !W) {
+        free(W);
+        return vc_error(VOCE_ERR_NOMEM, "out of memory quantizing weights");
+    }
+    vc_linear_weights(l, W, p->bias);
+    for (int64_t n = 0; extra && n < l->N; n++)
+        p->bias[n] = (l->cv ? p->bias[n] : 0.0f) + ((const float *)extra->data)[n];
+    vc_quant_pack(m, G, l->N, l->K, W, p->wq, p->scales, p->wsum);
+    free(W);
+    return VOCE_OK;
+}
+
+static voce_status set_attrs(vc_mgraph *g, vc_node *n, const char *mode, const vc_linear *l, int64_t G)
+{
+    vc_attr *a = vc_pool_alloc(&g->pool, sizeof(vc_attr) * 4);
+    if (!a) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    memset(a, 0, sizeof(vc_attr) * 4);
+    a[0].name = "mode";
+    a[0].type = VC_ATTR_STRING;
+    a[0].s = mode;
+    const char *names[3] = {"N", "K", "group_size"};
+    int64_t vals[3] = {l->N, l->K, G};
+    for (int i = 0; i < 3; i++) {
+        a[i + 1].name = names[i];
+        a[i + 1].type = VC_ATTR_INT;
+        a[i + 1].i = vals[i];
+    }
+    n->attr = a;
+    n->n_attr = 4;
+    return VOCE_OK;
+}
+
+/* Replace node (gi, i) by voce:QLinear over its activation input 0; when its only reader
+ * is an Add of a constant vector, that Add becomes the QLinear (bias folded in) and node
+ * i, read by no one, goes at the next dead-code elimination. */
+static voce_status rewrite(vc_mgraph *g, int gi, int i, const vc_linear *l, vc_qmode m, int64_t G)
+{
+    packed p;
+    const vc_value *extra;
+    int add = vc_linear_bias_add(g, gi, i, l->N, &extra);
+    voce_status st = pack_layer(g, l, extra, m, G, &p);
+    if (st) return st;
+    const char *base = l->wv->name && *l->wv->name ? l->wv->name : "w";
+    int dyn = vc_qmode_dynamic(m);
+    int vw = add_const(g, base, ".q", vc_qmode_bits(m) == 4 ? VOCE_DTYPE_U8 : VOCE_DTYPE_I8, 3, p.wd, p.wq);
+    int vs = add_const(g, base, ".qscale", VOCE_DTYPE_F32, 3, p.sd, p.scales);
+    int vb = p.bias ? add_const(g, base, ".qbias", VOCE_DTYPE_F32, 1, &l->N, p.bias) : -1;
+    int vsum = dyn ? add_const(g, base, ".qwsum", VOCE_DTYPE_I32, 3, p.sd, p.wsum) : -1;
+    int32_t *in = vc_pool_alloc(&g->pool, sizeof(int32_t) * 5);
+    if (vw < 0 || vs < 0 || (p.bias && vb < 0) || (dyn && vsum < 0) || !in)
+        return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    int32_t x = g->graphs[gi].nodes[i].in[0];
+    vc_node *n = &g->graphs[gi].nodes[add >= 0 ? add : i];
+    int32_t ins[5] = {x, vw, vs, vb, vsum};
+    memcpy(in, ins, sizeof ins);
+    n->in = in;
+    n->n_in = dyn ? 5 : (vb >= 0 ? 4 : 3);
+    n->op_type = "voce:QLinear";
+    n->op = vc_op_find(n->op_type);
+    n->opset = 1;
+    return set_attrs(g, n, vc_qmode_name(m), l, G);
+}
+
+static voce_status visit(vc_mgraph *g, int gi, int i, const vc_quant_options *q, vc_quant_log *log)
+{
+    const vc_node *n = &g->graphs[gi].nodes[i];
+    int is_mm = !strcmp(n->op_type, "MatMul"), is_gemm = !strcmp(n->op_type, "Gemm");
+    static const char *const no_kernel[] = {"Conv", "ConvTranspose", "LSTM", "GRU", "RNN"};
+    for (int k = 0; k < 5; k++)
+        if (!strcmp(n->op_type, no_kernel[k])) {
+            if (vc_const_input(g, n, 1)) log_line(log, n, "no quantized %s kernel: stays f32", n->op_type);
+            return VOCE_OK;
+        }
+    if (!is_mm && !is_gemm) return VOCE_OK;
+    const char *pat = NULL;
+    if (skipped_by_pattern(q, n, vc_const_input(g, n, 1), &pat)) {
+        log_line(log, n, "--quant-skip %s", pat);
+        return VOCE_OK;
+    }
+    vc_linear l;
+    int64_t G = q->group_size ? q->group_size : 32;
+    if (!find_linear(g, n, &l, log)) return VOCE_OK;
+    if (!fits(n, &l, G, log)) return VOCE_OK;
+    voce_status st = rewrite(g, gi, i, &l, vc_qmode_parse(q->mode), G);
+    if (!st && log) log->quantized++;
+    return st;
+}
+
+voce_status vc_pass_quantize(vc_mgraph *g, const vc_quant_options *q, vc_quant_log *log)
+{
+    if (!q->mode) return VOCE_OK;
+    voce_status st = vc_quant_check(q);
+    if (log) log->method = g->name;
+    for (int gi = 0; gi < g->n_graphs && !st; gi++)
+        for (int i = 0; i < g->graphs[gi].n_nodes && !st; i++) st = visit(g, gi, i, q, log);
+    return st;
+}

@@ -1,0 +1,98 @@
+"""Whole-graph cases for the compiler's linear-layer pass (src/compiler/linear.c): MatMul
+and Gemm with constant weights become voce:Linear, a following Add of a constant vector
+becomes its bias. Expected outputs from numpy in float64; the graphs also cover what must
+not be fused (a MatMul read twice, an Add of a graph input, a bias that broadcasts
+over more than the last dim). test_cli.sh checks which graphs the pass rewrote."""
+import numpy as np
+from onnx import TensorProto as TP
+from onnx import helper as h
+from onnx import numpy_helper as nh
+
+from opcase import Case
+
+F = TP.FLOAT
+rng = np.random.default_rng(99)
+
+
+def r(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def model(nodes, inputs, outputs, inits):
+    g = h.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    return m
+
+
+def vi(name, shape):
+    return h.make_tensor_value_info(name, F, shape)
+
+
+def f64(x):
+    return x.astype(np.float64)
+
+
+def matmul_case(name, x, w, bias=None, bias_first=False, atol=1e-5):
+    nodes = [h.make_node("MatMul", ["x", "w"], ["mm" if bias is not None else "y"])]
+    inits = [nh.from_array(w, "w")]
+    want = f64(x) @ f64(w)
+    if bias is not None:
+        ins = ["b", "mm"] if bias_first else ["mm", "b"]
+        nodes.append(h.make_node("Add", ins, ["y"]))
+        inits.append(nh.from_array(bias, "b"))
+        want = want + f64(bias)
+    m = model(nodes, [vi("x", list(x.shape))], [vi("y", list(want.shape))], inits)
+    return Case(name, "@graph", [x], [want.astype(np.float32)], model=m, atol=atol, rtol=1e-4)
+
+
+def gemm_case(name, a, b, c=None, trans_b=0, alpha=1.0, beta=1.0):
+    attrs = {"transB": trans_b, "alpha": alpha, "beta": beta}
+    ins = ["a", "b"] + (["c"] if c is not None else [])
+    inits = [nh.from_array(b, "b")] + ([nh.from_array(c, "c")] if c is not None else [])
+    want = alpha * (f64(a) @ (f64(b).T if trans_b else f64(b)))
+    if c is not None:
+        want = want + beta * f64(c)
+    m = model([h.make_node("Gemm", ins, ["y"], **attrs)], [vi("a", list(a.shape))],
+              [vi("y", list(want.shape))], inits)
+    return Case(name, "@graph", [a], [want.astype(np.float32)], model=m, atol=1e-5, rtol=1e-4)
+
+
+def shared_output_case():
+    """MatMul read by an Add and also a graph output: the Add must stay."""
+    x, w, b = r(3, 20), r(20, 7), r(7)
+    m = model([h.make_node("MatMul", ["x", "w"], ["mm"]), h.make_node("Add", ["mm", "b"], ["y"])],
+              [vi("x", [3, 20])], [vi("y", [3, 7]), vi("mm", [3, 7])],
+              [nh.from_array(w, "w"), nh.from_array(b, "b")])
+    mm = f64(x) @ f64(w)
+    return Case("linear_shared_output", "@graph", [x], [(mm + f64(b)).astype(np.float32),
+                                                         mm.astype(np.float32)], model=m)
+
+
+def input_bias_case():
+    """Add of a graph input: not a bias."""
+    x, w, b = r(2, 4, 16), r(16, 9), r(9)
+    m = model([h.make_node("MatMul", ["x", "w"], ["mm"]), h.make_node("Add", ["mm", "b"], ["y"])],
+              [vi("x", [2, 4, 16]), vi("b", [9])], [vi("y", [2, 4, 9])], [nh.from_array(w, "w")])
+    want = f64(x) @ f64(w) + f64(b)
+    return Case("linear_input_bias", "@graph", [x, b], [want.astype(np.float32)], model=m)
+
+
+def cases():
+    return [
+        matmul_case("linear_matmul_3d", r(2, 5, 33), r(33, 17)),
+        matmul_case("linear_matmul_bias", r(2, 5, 33), r(33, 17), r(17)),
+        matmul_case("linear_matmul_bias_first", r(4, 33), r(33, 17), r(17), bias_first=True),
+        matmul_case("linear_matmul_bias_rank3", r(2, 5, 33), r(33, 17), r(1, 1, 17)),
+        matmul_case("linear_matmul_bias_rows", r(5, 33), r(33, 17), r(5, 1) + 0 * r(5, 17)),
+        matmul_case("linear_matmul_vector", r(33), r(33, 17), r(17)),
+        matmul_case("linear_decode_step", r(1, 1, 384), r(384, 1536), r(1536), atol=1e-4),
+        matmul_case("linear_encoder", r(1, 300, 256), r(256, 1024), r(1024), atol=1e-4),
+        gemm_case("linear_gemm_transb", r(6, 40), r(30, 40), r(30), trans_b=1, alpha=0.5,
+                  beta=2.0),
+        gemm_case("linear_gemm_scalar_c", r(6, 40), r(40, 30), r(1), alpha=1.5, beta=-1.0),
+        gemm_case("linear_gemm_no_c", r(1, 40), r(40, 30)),
+        gemm_case("linear_gemm_matrix_c", r(6, 40), r(40, 30), r(6, 30)),
+        shared_output_case(),
+        input_bias_case(),
+    ]
