@@ -123,6 +123,12 @@ def conv_cases():
     # positions (tiles cross rows)
     conv("conv2d_depthwise_strided_tiles", r(2, 8, 70, 41), r(8, 1, 3, 3), r(8), group=8,
          pads=[1, 1, 1, 1], strides=[2, 2])
+    conv("conv2d_depthwise_dilated_asym_mult", r(2, 3, 9, 11), r(6, 1, 3, 2), r(6), group=3,
+         dilations=[2, 3], pads=[2, 0, 1, 3], strides=[1, 2])
+    conv("conv2d_depthwise_tiny_image", r(3, 4, 2, 3), r(4, 1, 3, 3), r(4), group=4,
+         pads=[1, 1, 1, 1])
+    conv("conv2d_pointwise_batched", r(8, 16, 6, 5), r(12, 16, 1, 1), r(12))
+    conv("conv2d_pointwise_batched_grouped", r(5, 8, 4, 4), r(6, 4, 1, 1), r(6), group=2)
     conv("conv3d_depthwise", r(1, 3, 5, 6, 7), r(3, 1, 2, 3, 2), group=3, pads=[1, 0, 1, 0, 1, 1])
     conv("conv2d_same_lower", r(1, 2, 7, 8), r(3, 2, 3, 4), strides=[2, 3],
          auto_pad="SAME_LOWER")

@@ -487,6 +487,50 @@ typedef struct dw_job {
 /* Output channels [c0, c1) of the flattened (batch, channel) list: for each tile of grid
  * positions, every tap's input row is gathered (zeros in the padding) and added in with
  * its weight, taps in order, then the bias. */
+/* Grid positions [*lo, *hi) of one axis whose image index p * s + off lies in [0, n). */
+static void valid_range(int64_t grid, int64_t n, int64_t s, int64_t off, int64_t *lo, int64_t *hi)
+{
+    *lo = off >= 0 ? 0 : (-off + s - 1) / s;
+    *hi = n - off <= 0 ? 0 : (n - off - 1) / s + 1;
+    *lo = min64(*lo, grid);
+    *hi = max64(*lo, min64(*hi, grid));
+}
+
+/* y[ox] += w * x[ox * sx] for ox < n. Unit stride in blocks of 8 with a constant inner
+ * trip count: gcc's -O2 cost model vectorizes those, not a loop of unknown length. */
+static void axpy_strided(int64_t n, float w, const float *restrict x, int64_t sx,
+                         float *restrict y)
+{
+    int64_t i = 0;
+    if (sx == 1)
+        for (; i + 8 <= n; i += 8)
+            for (int l = 0; l < 8; l++) y[i + l] += w * x[i + l];
+    for (; i < n; i++) y[i] += w * x[i * sx];
+}
+
+/* One 2-D plane, tap by tap in order: each tap adds its weight times the image over the
+ * block of outputs it reaches inside the image (padding adds nothing), then the bias.
+ * Small images (a CNN's 16 x 16 feature maps) would spend their time in walk's per-row
+ * set-up; this does the index arithmetic once per tap. */
+static void dw_plane_2d(const geom *g, const float *x, const float *w, float bias, float *y)
+{
+    int64_t OH = g->grid[0], OW = g->grid[1], H = g->img[0], W = g->img[1];
+    memset(y, 0, sizeof(float) * (size_t)(OH * OW));
+    for (int64_t ky = 0; ky < g->k[0]; ky++) {
+        int64_t offy = ky * g->d[0] - g->pb[0], ylo, yhi;
+        valid_range(OH, H, g->s[0], offy, &ylo, &yhi);
+        for (int64_t kx = 0; kx < g->k[1]; kx++) {
+            int64_t offx = kx * g->d[1] - g->pb[1], xlo, xhi;
+            valid_range(OW, W, g->s[1], offx, &xlo, &xhi);
+            float wv = w[ky * g->k[1] + kx];
+            for (int64_t oy = ylo; oy < yhi; oy++)
+                axpy_strided(xhi - xlo, wv, x + (oy * g->s[0] + offy) * W + xlo * g->s[1] + offx,
+                             g->s[1], y + oy * OW + xlo);
+        }
+    }
+    for (int64_t i = 0; i < OH * OW; i++) y[i] += bias;
+}
+
 static void dw_task(void *arg, int64_t task, int worker)
 {
     const dw_job *j = arg;
@@ -499,6 +543,10 @@ static void dw_task(void *arg, int64_t task, int worker)
     for (int64_t o = task * j->per_task; o < min64(all, (task + 1) * j->per_task); o++) {
         int64_t nb = o / cs->M, m = o % cs->M;
         const float *xc = j->x + (nb * cs->C + m / mg) * isz, *wm = j->w + m * kp;
+        if (g->nsp == 2) {
+            dw_plane_2d(g, xc, wm, j->b ? j->b[m] : 0.0f, j->y + o * L);
+            continue;
+        }
         for (int64_t l0 = 0; l0 < L; l0 += DW_TILE) {
             int64_t w = min64(DW_TILE, L - l0), koff[MAX_SP] = {0};
             for (int64_t l = 0; l < w; l++) acc[l] = 0.0f;
@@ -531,6 +579,37 @@ static void conv_depthwise(const conv_shape *cs, const float *x, const float *w,
     vc_threads_run(n > 1 ? t : NULL, (all + j.per_task - 1) / j.per_task, dw_task, &j);
 }
 
+/* A 1x1 convolution over a batch of small images: each image's product is too small to
+ * split, so whole images (all groups) are shared out, each computed as on one thread. */
+typedef struct pw_job {
+    const conv_shape *cs;
+    const float *x, *w, *b;
+    float *y;
+} pw_job;
+
+static void pw_task(void *arg, int64_t nb, int worker)
+{
+    const pw_job *j = arg;
+    const conv_shape *cs = j->cs;
+    int64_t cg = cs->C / cs->group, mg = cs->M / cs->group, L = prod(cs->g.grid, cs->g.nsp);
+    (void)worker;
+    for (int64_t gi = 0; gi < cs->group; gi++) {
+        float *yg = j->y + (nb * cs->M + gi * mg) * L;
+        vc_gemm_f32(NULL, 0, 0, mg, L, cg, 1.0f, j->w + gi * mg * cg, cg,
+                    j->x + (nb * cs->C + gi * cg) * L, L, 0.0f, yg, L);
+        if (j->b) add_bias_rows(yg, j->b + gi * mg, mg, L);
+    }
+}
+
+static void conv_pointwise_batches(const conv_shape *cs, const float *x, const float *w,
+                                   const float *b, float *y, vc_threads *t)
+{
+    pw_job j = {cs, x, w, b, y};
+    int worth = cs->N * cs->M * (cs->C / cs->group) * prod(cs->g.grid, cs->g.nsp) >=
+                2 * VC_GEMM_MIN_TASK_MACS;
+    vc_threads_run(worth ? t : NULL, cs->N, pw_task, &j);
+}
+
 static void conv_f32(const conv_shape *cs, const float *x, const float *w, const float *b, float *y,
                      float *col, vc_threads *t)
 {
@@ -541,6 +620,10 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
     int pointwise = conv_is_pointwise(g);
     if (conv_is_depthwise(cs) && !pointwise) {
         conv_depthwise(cs, x, w, b, y, t);
+        return;
+    }
+    if (pointwise && cs->N > 1 && mg * L * kc < 2 * VC_GEMM_MIN_TASK_MACS) {
+        conv_pointwise_batches(cs, x, w, b, y, t);
         return;
     }
     for (int64_t nb = 0; nb < cs->N; nb++)
