@@ -108,20 +108,20 @@ static const vc_value *bias_of_add(const vc_mgraph *g, const vc_node *a, int y, 
     return c;
 }
 
-static int add_const(vc_mgraph *g, const char *base, const char *suffix, int rank, const int64_t *dims,
-                     void *data)
+int vc_add_const(vc_mgraph *g, const char *base, const char *suffix, voce_dtype dt, int rank,
+                 const int64_t *dims, void *data)
 {
     char name[512];
     snprintf(name, sizeof name, "%s%s", base, suffix);
     int v = vc_mgraph_add_value(g, name, VC_VAL_CONST, 0);
     if (v < 0) return -1;
     vc_value *val = &g->values[v];
-    val->dtype = VOCE_DTYPE_F32;
+    val->dtype = dt;
     val->rank = rank;
     uint64_t count = 1;
     for (int d = 0; d < rank; d++) count *= (uint64_t)(val->dims[d] = dims[d]);
     val->data = data;
-    val->nbytes = count * sizeof(float);
+    val->nbytes = count * voce_dtype_size(dt);
     return v;
 }
 
@@ -139,8 +139,8 @@ static voce_status rewrite(vc_mgraph *g, int gi, int i, const vc_linear *l, int 
         bias[n] = (l->cv ? bias[n] : 0.0f) + ((const float *)extra->data)[n];
     const char *base = l->wv->name && *l->wv->name ? l->wv->name : "w";
     int64_t wd[2] = {l->N, l->K};
-    int vw = add_const(g, base, ".nk", 2, wd, W);
-    int vb = has_bias ? add_const(g, base, ".bias", 1, &l->N, bias) : -1;
+    int vw = vc_add_const(g, base, ".nk", VOCE_DTYPE_F32, 2, wd, W);
+    int vb = has_bias ? vc_add_const(g, base, ".bias", VOCE_DTYPE_F32, 1, &l->N, bias) : -1;
     if (vw < 0 || (has_bias && vb < 0)) return vc_error(VOCE_ERR_NOMEM, "out of memory");
     vc_node *mm = &g->graphs[gi].nodes[i];
     vc_node *n = add >= 0 ? &g->graphs[gi].nodes[add] : mm;

@@ -33,6 +33,11 @@ int vc_linear_match(const vc_mgraph *g, const vc_node *n, vc_linear *l, char *wh
  * that vector into its bias) and the vector in *bias; else -1 and NULL. */
 int vc_linear_bias_add(const vc_mgraph *g, int gi, int i, int64_t N, const vc_value **bias);
 
+/* A new constant of graph 0 named base + suffix, holding data (owned by g's pool or
+ * the caller for g's lifetime); its index, or -1 when out of memory. */
+int vc_add_const(vc_mgraph *g, const char *base, const char *suffix, voce_dtype dt, int rank,
+                 const int64_t *dims, void *data);
+
 /* W (N x K) and, when l->cv is set, bias (N), as described above. */
 void vc_linear_weights(const vc_linear *l, float *W, float *bias);
 

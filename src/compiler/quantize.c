@@ -194,24 +194,6 @@ static int fits(const vc_node *n, const vc_linear *l, int64_t G, vc_quant_log *l
     return 1;
 }
 
-/* A new constant of graph 0; returns its index or -1. */
-static int add_const(vc_mgraph *g, const char *base, const char *suffix, voce_dtype dt, int rank,
-                     const int64_t *dims, void *data)
-{
-    char name[512];
-    snprintf(name, sizeof name, "%s%s", base, suffix);
-    int v = vc_mgraph_add_value(g, name, VC_VAL_CONST, 0);
-    if (v < 0) return -1;
-    vc_value *val = &g->values[v];
-    val->dtype = dt;
-    val->rank = rank;
-    uint64_t count = 1;
-    for (int d = 0; d < rank; d++) count *= (uint64_t)(val->dims[d] = dims[d]);
-    val->data = data;
-    val->nbytes = count * voce_dtype_size(dt);
-    return v;
-}
-
 typedef struct {
     uint8_t *wq;
     float *scales, *bias;
@@ -275,10 +257,10 @@ static voce_status rewrite(vc_mgraph *g, int gi, int i, const vc_linear *l, vc_q
     if (st) return st;
     const char *base = l->wv->name && *l->wv->name ? l->wv->name : "w";
     int dyn = vc_qmode_dynamic(m);
-    int vw = add_const(g, base, ".q", vc_qmode_bits(m) == 4 ? VOCE_DTYPE_U8 : VOCE_DTYPE_I8, 3, p.wd, p.wq);
-    int vs = add_const(g, base, ".qscale", VOCE_DTYPE_F32, 3, p.sd, p.scales);
-    int vb = p.bias ? add_const(g, base, ".qbias", VOCE_DTYPE_F32, 1, &l->N, p.bias) : -1;
-    int vsum = dyn ? add_const(g, base, ".qwsum", VOCE_DTYPE_I32, 3, p.sd, p.wsum) : -1;
+    int vw = vc_add_const(g, base, ".q", vc_qmode_bits(m) == 4 ? VOCE_DTYPE_U8 : VOCE_DTYPE_I8, 3, p.wd, p.wq);
+    int vs = vc_add_const(g, base, ".qscale", VOCE_DTYPE_F32, 3, p.sd, p.scales);
+    int vb = p.bias ? vc_add_const(g, base, ".qbias", VOCE_DTYPE_F32, 1, &l->N, p.bias) : -1;
+    int vsum = dyn ? vc_add_const(g, base, ".qwsum", VOCE_DTYPE_I32, 3, p.sd, p.wsum) : -1;
     int32_t *in = vc_pool_alloc(&g->pool, sizeof(int32_t) * 5);
     if (vw < 0 || vs < 0 || (p.bias && vb < 0) || (dyn && vsum < 0) || !in)
         return vc_error(VOCE_ERR_NOMEM, "out of memory");

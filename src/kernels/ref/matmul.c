@@ -10,6 +10,7 @@
 
 #include "../../core/f16.h"
 #include "gemm.h"
+#include "matmul_plan.h"
 #include "ref_ops.h"
 
 static voce_status check_float(const vc_node *n, vc_tensor *const *in, int k, int allow_f16)
@@ -51,16 +52,7 @@ static size_t f16_floats(const vc_tensor *t)
 
 /* ---- MatMul ---- */
 
-typedef struct {
-    int64_t M, N, K;
-    int nb; /* batch rank of the output */
-    int64_t bdims[VOCE_MAX_RANK];
-    int64_t astr[VOCE_MAX_RANK]; /* in whole matrices; 0 where broadcast */
-    int64_t bstr[VOCE_MAX_RANK];
-} mm_plan;
-
-static voce_status mm_plan_make(const vc_node *n, const vc_tensor *a, const vc_tensor *b,
-                                mm_plan *p)
+voce_status vc_mm_plan_make(const vc_node *n, const vc_tensor *a, const vc_tensor *b, vc_mm_plan *p)
 {
     char s1[160], s2[160];
     if (a->rank < 1 || b->rank < 1)
@@ -94,12 +86,23 @@ static voce_status mm_plan_make(const vc_node *n, const vc_tensor *a, const vc_t
     return VOCE_OK;
 }
 
+void vc_mm_plan_batch(const vc_mm_plan *p, int64_t t, int64_t *oa, int64_t *ob)
+{
+    *oa = *ob = 0;
+    for (int d = p->nb - 1; d >= 0; d--) {
+        int64_t i = t % p->bdims[d];
+        t /= p->bdims[d];
+        *oa += i * p->astr[d];
+        *ob += i * p->bstr[d];
+    }
+}
+
 static voce_status matmul_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
 {
     voce_status st;
     if ((st = check_float(n, in, 0, 1)) || (st = check_same_dtype(n, in, 1))) return st;
-    mm_plan p;
-    if ((st = mm_plan_make(n, in[0], in[1], &p))) return st;
+    vc_mm_plan p;
+    if ((st = vc_mm_plan_make(n, in[0], in[1], &p))) return st;
     out[0].dtype = in[0]->dtype;
     out[0].rank = p.nb;
     memcpy(out[0].dims, p.bdims, sizeof(int64_t) * (size_t)p.nb);
@@ -109,7 +112,7 @@ static voce_status matmul_infer(const vc_node *n, vc_tensor *const *in, vc_tenso
 }
 
 typedef struct mm_job {
-    const mm_plan *p;
+    const vc_mm_plan *p;
     const float *A, *B;
     float *Y;
 } mm_job;
@@ -117,14 +120,9 @@ typedef struct mm_job {
 /* Batch t of a batched MatMul. */
 static void matmul_one(const mm_job *j, int64_t t, vc_threads *th)
 {
-    const mm_plan *p = j->p;
-    int64_t rem = t, oa = 0, ob = 0;
-    for (int d = p->nb - 1; d >= 0; d--) {
-        int64_t i = rem % p->bdims[d];
-        rem /= p->bdims[d];
-        oa += i * p->astr[d];
-        ob += i * p->bstr[d];
-    }
+    const vc_mm_plan *p = j->p;
+    int64_t oa, ob;
+    vc_mm_plan_batch(p, t, &oa, &ob);
     vc_gemm_f32(th, 0, 0, p->M, p->N, p->K, 1.0f, j->A + oa * p->M * p->K, p->K,
                 j->B + ob * p->K * p->N, p->N, 0.0f, j->Y + t * p->M * p->N, p->N);
 }
@@ -135,7 +133,7 @@ static void matmul_batch_task(void *arg, int64_t t, int worker)
     matmul_one(arg, t, NULL);
 }
 
-static void matmul_f32(const mm_plan *p, const float *A, const float *B, float *Y, vc_threads *th)
+static void matmul_f32(const vc_mm_plan *p, const float *A, const float *B, float *Y, vc_threads *th)
 {
     int64_t nbatch = 1;
     int a_whole = 1, b_shared = 1;
@@ -168,8 +166,8 @@ static size_t matmul_scratch(const vc_node *n, vc_tensor *const *in, const vc_te
 
 static voce_status matmul_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
-    mm_plan p;
-    voce_status st = mm_plan_make(n, in[0], in[1], &p);
+    vc_mm_plan p;
+    voce_status st = vc_mm_plan_make(n, in[0], in[1], &p);
     if (st) return st;
     if (in[0]->dtype == VOCE_DTYPE_F32) {
         matmul_f32(&p, in[0]->data, in[1]->data, out[0].data, ctx->threads);

@@ -14,20 +14,13 @@
 
 #include "../../core/f16.h"
 #include "gemm.h"
+#include "matmul_plan.h"
 #include "quant_impl.h"
 #include "ref_ops.h"
 
 #define PANEL_FLOATS ((int64_t)1 << 16)
 
 /* ---- batched integer product ---- */
-
-typedef struct {
-    int64_t M, N, K;
-    int nb; /* batch rank of the output */
-    int64_t bdims[VOCE_MAX_RANK];
-    int64_t astr[VOCE_MAX_RANK]; /* in whole matrices; 0 where broadcast */
-    int64_t bstr[VOCE_MAX_RANK];
-} qmm_plan;
 
 /* The shapes zero points broadcast to: A's without its last dim, B's without its
  * second-to-last (one value per row of A, per column of B). */
@@ -60,42 +53,20 @@ static int64_t b_cols(const vc_tensor *b)
     return vc_shape_numel(zp_target_b(b, td), td);
 }
 
-static voce_status plan_make(const vc_node *n, const vc_tensor *a, const vc_tensor *b, qmm_plan *p)
+static voce_status plan_make(const vc_node *n, const vc_tensor *a, const vc_tensor *b, vc_mm_plan *p)
 {
     char s1[160], s2[160];
-    if (a->rank < 1 || b->rank < 1)
-        return vc_node_error(n, VOCE_ERR_SHAPE, "operands must have rank >= 1 (got %d and %d)",
-                             a->rank, b->rank);
+    if (a->rank < 1 || b->rank < 1) return vc_mm_plan_make(n, a, b, p);
     /* bounds every product of batch dims below, even with an empty K */
     if (a_rows(a) < 0 || b_cols(b) < 0)
         return vc_node_error(n, VOCE_ERR_NOMEM, "A %s or B %s is too large",
                              vc_shape_str(a->rank, a->dims, s1, sizeof s1),
                              vc_shape_str(b->rank, b->dims, s2, sizeof s2));
-    int a1 = a->rank == 1, b1 = b->rank == 1;
-    p->M = a1 ? 1 : a->dims[a->rank - 2];
-    p->K = a->dims[a->rank - 1];
-    p->N = b1 ? 1 : b->dims[b->rank - 1];
-    int abr = a1 ? 0 : a->rank - 2, bbr = b1 ? 0 : b->rank - 2;
-    int ok = p->K == (b1 ? b->dims[0] : b->dims[b->rank - 2]);
-    p->nb = abr > bbr ? abr : bbr;
-    int64_t sa = 1, sb = 1;
-    for (int d = p->nb - 1; ok && d >= 0; d--) {
-        int ia = d - (p->nb - abr), ib = d - (p->nb - bbr);
-        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
-        ok = da == db || da == 1 || db == 1;
-        p->bdims[d] = da == 1 ? db : da;
-        p->astr[d] = da == 1 ? 0 : sa;
-        p->bstr[d] = db == 1 ? 0 : sb;
-        sa *= da, sb *= db;
-    }
-    if (ok) return VOCE_OK;
-    return vc_node_error(n, VOCE_ERR_SHAPE, "shapes A %s and B %s do not multiply",
-                         vc_shape_str(a->rank, a->dims, s1, sizeof s1),
-                         vc_shape_str(b->rank, b->dims, s2, sizeof s2));
+    return vc_mm_plan_make(n, a, b, p);
 }
 
 static voce_status plan_output(const vc_node *n, const vc_tensor *a, const vc_tensor *b,
-                               const qmm_plan *p, voce_dtype dt, vc_tensor *out)
+                               const vc_mm_plan *p, voce_dtype dt, vc_tensor *out)
 {
     char s[160];
     out->dtype = dt;
@@ -157,14 +128,14 @@ typedef struct {
 
 static size_t align64(size_t v) { return (v + 63) & ~(size_t)63; }
 
-static size_t imm_bytes(const vc_tensor *a, const vc_tensor *b, const qmm_plan *p)
+static size_t imm_bytes(const vc_tensor *a, const vc_tensor *b, const vc_mm_plan *p)
 {
     return align64(2 * (size_t)vc_numel(a)) + align64(2 * (size_t)vc_numel(b)) +
            align64(4 * (size_t)a_rows(a)) + align64(4 * (size_t)b_cols(b)) +
            align64(4 * (size_t)p->N);
 }
 
-static char *imm_carve(char *c, const vc_tensor *a, const vc_tensor *b, const qmm_plan *p,
+static char *imm_carve(char *c, const vc_tensor *a, const vc_tensor *b, const vc_mm_plan *p,
                        imm_bufs *m)
 {
     m->a = (int16_t *)c, c += align64(2 * (size_t)vc_numel(a));
@@ -177,7 +148,7 @@ static char *imm_carve(char *c, const vc_tensor *a, const vc_tensor *b, const qm
 
 /* A (uint8 codes in a8 if given, else tensor a) and B minus their zero points. */
 static void imm_prepare(const vc_tensor *a, const uint8_t *a8, const vc_tensor *azp,
-                        const vc_tensor *b, const vc_tensor *bzp, const qmm_plan *p, imm_bufs *m)
+                        const vc_tensor *b, const vc_tensor *bzp, const vc_mm_plan *p, imm_bufs *m)
 {
     int64_t td[VOCE_MAX_RANK];
     vc_tensor av;
@@ -191,19 +162,14 @@ static void imm_prepare(const vc_tensor *a, const uint8_t *a8, const vc_tensor *
 }
 
 /* Every batch of the product; e->y is advanced batch by batch. */
-static void imm_run(const qmm_plan *p, const imm_bufs *m, vq_emit_fn emit, emit_arg *e,
+static void imm_run(const vc_mm_plan *p, const imm_bufs *m, vq_emit_fn emit, emit_arg *e,
                     size_t out_elem)
 {
     int64_t nbatch = vc_shape_numel(p->nb, p->bdims);
     char *y0 = e->y;
     for (int64_t t = 0; t < nbatch; t++) {
-        int64_t rem = t, oa = 0, ob = 0;
-        for (int d = p->nb - 1; d >= 0; d--) {
-            int64_t i = rem % p->bdims[d];
-            rem /= p->bdims[d];
-            oa += i * p->astr[d];
-            ob += i * p->bstr[d];
-        }
+        int64_t oa, ob;
+        vc_mm_plan_batch(p, t, &oa, &ob);
         e->y = y0 + (size_t)(t * p->M * p->N) * out_elem;
         vq_igemm(p->M, p->N, p->K, m->a + oa * p->M * p->K, m->b + ob * p->K * p->N, m->acc, emit, e);
     }
@@ -229,7 +195,7 @@ static voce_status check_zps(const vc_node *n, vc_tensor *const *in, int ka, int
 voce_status vq_matmulinteger_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
 {
     voce_status st;
-    qmm_plan p;
+    vc_mm_plan p;
     if (n->n_in < 2 || n->n_in > 4 || !in[0] || !in[1])
         return vc_node_error(n, VOCE_ERR_FORMAT, "needs A and B, and at most two zero points");
     for (int k = 0; k < 2; k++)
@@ -241,7 +207,7 @@ voce_status vq_matmulinteger_infer(const vc_node *n, vc_tensor *const *in, vc_te
 
 size_t vq_matmulinteger_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
-    qmm_plan p;
+    vc_mm_plan p;
     if (plan_make(n, in[0], in[1], &p)) return 0;
     return imm_bytes(in[0], in[1], &p);
 }
@@ -249,7 +215,7 @@ size_t vq_matmulinteger_scratch(const vc_node *n, vc_tensor *const *in, const vc
 voce_status vq_matmulinteger_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                  vc_ctx *ctx)
 {
-    qmm_plan p;
+    vc_mm_plan p;
     imm_bufs m;
     voce_status st = plan_make(n, in[0], in[1], &p);
     if (st) return st;
@@ -279,7 +245,7 @@ static voce_status check_vec(const vc_node *n, const vc_tensor *t, int k, int64_
 voce_status vq_dqmatmul_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
 {
     voce_status st;
-    qmm_plan p;
+    vc_mm_plan p;
     if (n->n_in < 3 || n->n_in > 5 || !in[0] || !in[1] || !in[2])
         return vc_node_error(n, VOCE_ERR_FORMAT, "needs A, B and b_scale, and at most b_zero_point and bias");
     if (in[0]->dtype != VOCE_DTYPE_F32) return vc_err_dtype(n, 0, in[0]->dtype);
@@ -293,14 +259,14 @@ voce_status vq_dqmatmul_infer(const vc_node *n, vc_tensor *const *in, vc_tensor 
 
 size_t vq_dqmatmul_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
-    qmm_plan p;
+    vc_mm_plan p;
     if (plan_make(n, in[0], in[1], &p)) return 0;
     return imm_bytes(in[0], in[1], &p) + align64((size_t)vc_numel(in[0])) + 4 * (size_t)p.N;
 }
 
 voce_status vq_dqmatmul_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
-    qmm_plan p;
+    vc_mm_plan p;
     imm_bufs m;
     voce_status st = plan_make(n, in[0], in[1], &p);
     if (st) return st;
