@@ -91,6 +91,23 @@ def compare(name, out, got, want, tol):
     return None, worst
 
 
+# MatMulNBits with default zero points and block 32/64/128 runs on voce:QLinear's
+# kernels; the other forms keep the op (its reference kernel)
+for m in man["models"]:
+    if not m["name"].startswith("nbits"):
+        continue
+    prog = os.path.join(tmp, m["name"] + ".voce")
+    rc, log = sh([voce, "compile", m["onnx"], "-o", prog])
+    if not rc:
+        rc, log = sh([voce, "info", prog])
+    want = "voce:QLinear" if m["name"] in ("nbits4", "nbits4_bias_b64", "nbits8_b128") else "com.microsoft:MatMulNBits"
+    if rc or want not in log:
+        failed += 1
+        print(f"  FAIL {m['name']}: expected {want} in voce info: {log.strip()[-300:]}")
+    else:
+        passed += 1
+        print(f"  ok   {m['name']} runs as {want}")
+
 if use_ort:
     for m in man["models"]:
         vdir, odir = os.path.join(tmp, "voce", m["name"]), os.path.join(tmp, "ort", m["name"])

@@ -61,6 +61,7 @@ static voce_status compile_method(vc_mgraph *g, const vc_compile_options *o, vc_
         st = vc_pass_compact(g);
     }
     if (!st && o->quant.mode) st = quantize(g, o, qlog);
+    if (!st) st = vc_pass_nbits(g);
     if (!st) st = vc_pass_linear(g);
     if (!st) {
         vc_pass_dce(g);

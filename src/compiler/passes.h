@@ -49,6 +49,11 @@ typedef struct vc_quant_log {
 struct vc_quant_options;
 voce_status vc_pass_quantize(vc_mgraph *g, const struct vc_quant_options *q, vc_quant_log *log);
 
+/* Imported 4- and 8-bit com.microsoft:MatMulNBits with constant weights, default zero
+ * points and block size 32/64/128 become voce:QLinear (the same weights, the fast
+ * kernels); other forms keep the reference kernel. quantize.c. */
+voce_status vc_pass_nbits(vc_mgraph *g);
+
 /* Rewrite MatMul / Gemm with constant f32 weights into voce:Linear (weights [N, K],
  * a following Add of a constant vector folded in as the bias); linear.c. Run after
  * quantization, which takes the layers it quantizes first. */

@@ -97,6 +97,22 @@ void vc_quant_pack(vc_qmode m, int64_t G, int64_t N, int64_t K, const float *W, 
         }
 }
 
+void vc_quant_pack_codes(vc_qmode m, int64_t G, int64_t N, int64_t K, const int8_t *q, const float *s,
+                         uint8_t *wq, float *scales)
+{
+    int64_t wd[3], sd[3], ng = K / G;
+    vc_qweight_dims(m, N, K, wd);
+    vc_qscale_dims(N, K, G, sd);
+    memset(wq, 0, (size_t)prod3(wd));
+    memset(scales, 0, sizeof(float) * (size_t)prod3(sd));
+    for (int64_t n = 0; n < sd[0] * VC_QBLOCK; n++)
+        for (int64_t k = 0; k < K; k++) {
+            put_weight(m, K, n, k, n < N ? q[n * K + k] : 0, wq);
+            if (n < N && k % G == 0)
+                scales[(n / VC_QBLOCK * ng + k / G) * VC_QBLOCK + n % VC_QBLOCK] = s[n * ng + k / G];
+        }
+}
+
 /* ---- the log ---- */
 
 static void log_line(vc_quant_log *log, const vc_node *n, const char *fmt, ...) VC_PRINTF(3, 4);
@@ -308,5 +324,84 @@ voce_status vc_pass_quantize(vc_mgraph *g, const vc_quant_options *q, vc_quant_l
     if (log) log->method = g->name;
     for (int gi = 0; gi < g->n_graphs && !st; gi++)
         for (int i = 0; i < g->graphs[gi].n_nodes && !st; i++) st = visit(g, gi, i, q, log);
+    return st;
+}
+
+/* ---- MatMulNBits with constant weights onto voce:QLinear ---- */
+
+/* The forms that map exactly: f32 activations, constant B and f32 scales, 4 or 8 bits
+ * with the default zero point (2^(bits-1), no zero_points input, no g_idx), a block size
+ * of 32, 64 or 128 that divides K, a constant f32 bias or none. Then the dequantized
+ * weights (q - 2^(bits-1)) * scale are exactly QLinear's w4 / w8 codes times scales. */
+static int nbits_maps(const vc_mgraph *g, const vc_node *n, int64_t *K, int64_t *N, int64_t *bits,
+                      int64_t *bs)
+{
+    *K = vc_attr_int(n, "K", -1), *N = vc_attr_int(n, "N", -1);
+    *bits = vc_attr_int(n, "bits", 4), *bs = vc_attr_int(n, "block_size", -1);
+    const vc_value *a = &g->values[n->in[0]], *b = vc_const_input(g, n, 1), *sc = vc_const_input(g, n, 2);
+    if (n->n_in < 3 || a->dtype != VOCE_DTYPE_F32 || !b || !sc || sc->dtype != VOCE_DTYPE_F32) return 0;
+    /* a model whose shapes do not fit keeps the op, which refuses it with its message */
+    if (a->rank < 1 || (a->dims[a->rank - 1] >= 0 && a->dims[a->rank - 1] != *K)) return 0;
+    if ((n->n_in > 3 && n->in[3] >= 0) || (n->n_in > 4 && n->in[4] >= 0)) return 0;
+    const vc_value *bias = n->n_in > 5 && n->in[5] >= 0 ? vc_const_input(g, n, 5) : NULL;
+    if (n->n_in > 5 && n->in[5] >= 0 && (!bias || bias->dtype != VOCE_DTYPE_F32)) return 0;
+    if ((*bits != 4 && *bits != 8) || (*bs != 32 && *bs != 64 && *bs != 128) || *K < 1 || *N < 1 ||
+        *K % *bs || *K > VC_MAX_NUMEL / *N)
+        return 0;
+    int64_t kb = *K / *bs;
+    return b->dtype == VOCE_DTYPE_U8 && b->nbytes == (uint64_t)(*N * kb * (*bs * *bits / 8)) &&
+           sc->nbytes == sizeof(float) * (uint64_t)(*N * kb) &&
+           (!bias || bias->nbytes == sizeof(float) * (uint64_t)*N);
+}
+
+static voce_status nbits_rewrite(vc_mgraph *g, vc_node *n, int64_t K, int64_t N, int64_t bits, int64_t bs)
+{
+    vc_qmode m = bits == 4 ? VC_Q_W4 : VC_Q_W8;
+    const vc_value *b = &g->values[n->in[1]], *sc = &g->values[n->in[2]];
+    int8_t *q = malloc((size_t)(N * K));
+    packed p = {0};
+    vc_qweight_dims(m, N, K, p.wd);
+    vc_qscale_dims(N, K, bs, p.sd);
+    p.wq = vc_pool_alloc_aligned(&g->pool, (size_t)prod3(p.wd), 64);
+    p.scales = vc_pool_alloc_aligned(&g->pool, sizeof(float) * (size_t)prod3(p.sd), 64);
+    if (!q || !p.wq || !p.scales) {
+        free(q);
+        return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    }
+    const uint8_t *bd = b->data;
+    for (int64_t i = 0; i < N * K; i++) { /* row-major [N, K] codes, two per byte for 4 bits */
+        int64_t bit = i * bits;
+        q[i] = (int8_t)(((bd[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1)) - (1 << (bits - 1)));
+    }
+    vc_quant_pack_codes(m, bs, N, K, q, sc->data, p.wq, p.scales);
+    free(q);
+    const char *base = b->name && *b->name ? b->name : "w";
+    int vw = vc_add_const(g, base, ".q", m == VC_Q_W4 ? VOCE_DTYPE_U8 : VOCE_DTYPE_I8, 3, p.wd, p.wq);
+    int vs = vc_add_const(g, base, ".qscale", VOCE_DTYPE_F32, 3, p.sd, p.scales);
+    int32_t *in = vc_pool_alloc(&g->pool, sizeof(int32_t) * 4);
+    if (vw < 0 || vs < 0 || !in) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    int32_t ins[4] = {n->in[0], vw, vs, n->n_in > 5 ? n->in[5] : -1};
+    memcpy(in, ins, sizeof ins);
+    n->in = in;
+    n->n_in = ins[3] >= 0 ? 4 : 3;
+    n->op_type = "voce:QLinear";
+    n->op = vc_op_find(n->op_type);
+    n->opset = 1;
+    vc_linear l = {.N = N, .K = K};
+    return set_attrs(g, n, vc_qmode_name(m), &l, bs);
+}
+
+voce_status vc_pass_nbits(vc_mgraph *g)
+{
+    voce_status st = VOCE_OK;
+    for (int gi = 0; gi < g->n_graphs && !st; gi++)
+        for (int i = 0; i < g->graphs[gi].n_nodes && !st; i++) {
+            vc_node *n = &g->graphs[gi].nodes[i];
+            int64_t K, N, bits, bs;
+            /* B's bytes hold row n's codes block by block: [N, K / bs, bs * bits / 8] is
+             * K consecutive codes per row, so the flat index n * K + k is the code index */
+            if (!strcmp(n->op_type, "com.microsoft:MatMulNBits") && nbits_maps(g, n, &K, &N, &bits, &bs))
+                st = nbits_rewrite(g, n, K, N, bits, bs);
+        }
     return st;
 }

@@ -22,6 +22,11 @@ voce_status vc_quant_check(const vc_quant_options *q);
 void vc_quant_pack(vc_qmode m, int64_t G, int64_t N, int64_t K, const float *W, uint8_t *wq, float *scales,
                    int32_t *wsum);
 
+/* The same from codes already quantized: q (N x K, signed, in the mode's range) and the
+ * scales s (N x K/G). */
+void vc_quant_pack_codes(vc_qmode m, int64_t G, int64_t N, int64_t K, const int8_t *q, const float *s,
+                         uint8_t *wq, float *scales);
+
 /* quant.mode, quant.group_size, quant.layers, quant.layers_f32 and, when some layers
  * stayed f32, quant.f32_layers (STRINGS). Nothing when q->mode is NULL. */
 voce_status vc_quant_write_meta(vc_writer *w, const vc_quant_options *q, const vc_quant_log *log);

@@ -186,6 +186,9 @@ def models(outdir):
     out.append(nbits(outdir, "nbits4", r(3, 7, 96), 40, 4, 32, False, False))
     out.append(nbits(outdir, "nbits4_zp_bias", r(5, 80), 33, 4, 16, True, True))
     out.append(nbits(outdir, "nbits8_zp", r(2, 64), 24, 8, 32, True, False))
+    # forms the compiler maps onto voce:QLinear (default zero points, block 32/64/128)
+    out.append(nbits(outdir, "nbits4_bias_b64", r(1, 1, 256), 70, 4, 64, False, True))
+    out.append(nbits(outdir, "nbits8_b128", r(2, 256), 33, 8, 128, False, False))
     out.append(dq_matmul(outdir))
     return out
 
