@@ -8,7 +8,7 @@
  *              no f32 GEMM on one core can pass, so "vs_peak" says how much is left.
  *   gemm       C = A * op(B), row-major, for every shape with B stored [N, K] (trans_b=1:
  *              ONNX MatMul weights after the compiler transposes them, Gemm with
- *              transB) and [K, N] (trans_b=0), through vc_gemm_f32_ex for every ISA the
+ *              transB) and [K, N] (trans_b=0), through vc_gemm_f32_mt for every ISA the
  *              CPU supports and through OpenBLAS's cblas_sgemm in the same process.
  *
  * Shapes: Whisper tiny/base encoder projections on 1500 frames and decoder steps (M=1,

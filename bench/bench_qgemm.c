@@ -1,5 +1,5 @@
 /* Speed of voce:QLinear's kernels (w8, w4, 8da8w, 8da4w; src/kernels/cpu/qgemm.h)
- * against the f32 GEMM (vc_gemm_f32_ex on one thread, weights stored [N, K] as the compiler leaves
+ * against the f32 GEMM (vc_gemm_f32_mt on one thread, weights stored [N, K] as the compiler leaves
  * them) on the linear layers of the speech models voce targets; one thread.
  *
  * usage: bench_qgemm [--quick]
@@ -72,7 +72,7 @@ typedef struct {
 static void run_f32(job *j)
 {
     const shape *s = j->s;
-    vc_gemm_f32_ex(vc_isa_active(), 0, 1, s->M, s->N, s->K, 1.0f, j->A, s->K, j->W, s->K, 0.0f, j->C, s->N, 1);
+    vc_gemm_f32_mt(vc_isa_active(), NULL, 0, 1, s->M, s->N, s->K, 1.0f, j->A, s->K, j->W, s->K, 0.0f, j->C, s->N, 1);
 }
 
 static void run_q(job *j)

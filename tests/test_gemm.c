@@ -81,7 +81,7 @@ static void run_isa(vc_isa isa, const gcase *g, const float *A, const float *B, 
                     float *C)
 {
     memcpy(C, C0, sizeof(float) * c_size(g));
-    vc_gemm_f32_ex(isa, g->ta, g->tb, g->M, g->N, g->K, g->alpha, A, g->lda, B, g->ldb, g->beta,
+    vc_gemm_f32_mt(isa, NULL, g->ta, g->tb, g->M, g->N, g->K, g->alpha, A, g->lda, B, g->ldb, g->beta,
                    C, g->rsc, g->csc);
 }
 
@@ -213,13 +213,13 @@ static void test_special(void)
         for (int i = 0; i < M * K; i++) A[i] = rnd();
         for (int i = 0; i < K * N; i++) B[i] = rnd();
         for (int i = 0; i < M * N; i++) C[i] = NAN;
-        vc_gemm_f32_ex((vc_isa)isa, 0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N, 1);
+        vc_gemm_f32_mt((vc_isa)isa, NULL, 0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N, 1);
         for (int i = 0; i < M * N; i++) CHECK_MSG(!isnan(C[i]), "%s: beta = 0 read C", vc_isa_name(isa));
         for (int i = 0; i < M * K; i++) A[i] = NAN;
         for (int i = 0; i < M * N; i++) C[i] = 2.0f;
-        vc_gemm_f32_ex((vc_isa)isa, 0, 0, M, N, K, 0.0f, A, K, B, N, 0.5f, C, N, 1);
+        vc_gemm_f32_mt((vc_isa)isa, NULL, 0, 0, M, N, K, 0.0f, A, K, B, N, 0.5f, C, N, 1);
         for (int i = 0; i < M * N; i++) CHECK_MSG(C[i] == 1.0f, "%s: alpha = 0", vc_isa_name(isa));
-        vc_gemm_f32_ex((vc_isa)isa, 0, 0, M, N, 0, 1.0f, A, K, B, N, 0.0f, C, N, 1);
+        vc_gemm_f32_mt((vc_isa)isa, NULL, 0, 0, M, N, 0, 1.0f, A, K, B, N, 0.0f, C, N, 1);
         for (int i = 0; i < M * N; i++) CHECK_MSG(C[i] == 0.0f, "%s: K = 0", vc_isa_name(isa));
     }
 }

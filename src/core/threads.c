@@ -174,6 +174,14 @@ void vc_threads_run(vc_threads *t, int64_t n_tasks, vc_task_fn fn, void *arg)
     }
 }
 
+int64_t vc_threads_tasks(const vc_threads *t, int64_t units, int64_t work, int64_t min_work)
+{
+    int64_t n = work / min_work, most = 4 * (int64_t)vc_threads_count(t);
+    if (n > most) n = most;
+    if (n > units) n = units;
+    return n < 1 ? 1 : n;
+}
+
 /* Count distinct cores among the CPUs of the affinity mask, using each CPU's
  * thread_siblings_list as the core's name. Falls back to the CPU count. */
 int vc_physical_cores(void)

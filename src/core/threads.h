@@ -45,6 +45,12 @@ int vc_threads_count(const vc_threads *t);
  * worker is in [0, vc_threads_count(t)). */
 void vc_threads_run(vc_threads *t, int64_t n_tasks, vc_task_fn fn, void *arg);
 
+/* How many tasks to cut work into: about four per thread (enough to even out a busy
+ * core), none with less than min_work (handing out less costs more than it saves), at
+ * most units (rows, channels: what the work splits along), and at least 1. work and
+ * min_work are in any one unit (multiply-adds, elements). */
+int64_t vc_threads_tasks(const vc_threads *t, int64_t units, int64_t work, int64_t min_work);
+
 /* Physical cores this process may run on: the CPUs of its affinity mask, counting
  * hyper-thread siblings once (Linux sysfs topology); at least 1. */
 int vc_physical_cores(void);

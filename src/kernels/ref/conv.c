@@ -308,7 +308,7 @@ static void im2col_mt(const geom *g, const float *img, int64_t channels, int64_t
                       float *col, vc_threads *t)
 {
     int64_t floats = channels * prod(g->k, g->nsp) * (l1 - l0);
-    int64_t n = min64(min64(4 * (int64_t)vc_threads_count(t), channels), floats >> 16);
+    int64_t n = vc_threads_tasks(t, channels, floats, (int64_t)1 << 16);
     if (n < 2) {
         im2col(g, img, channels, l0, l1, col);
         return;
@@ -573,8 +573,7 @@ static void conv_depthwise(const conv_shape *cs, const float *x, const float *w,
 {
     const geom *g = &cs->g;
     int64_t all = cs->N * cs->M, per = prod(g->k, g->nsp) * prod(g->grid, g->nsp);
-    int64_t n = min64(4 * (int64_t)vc_threads_count(t), all * per / VC_GEMM_MIN_TASK_MACS);
-    n = max64(n, 1);
+    int64_t n = vc_threads_tasks(t, all, all * per, VC_GEMM_MIN_TASK_MACS);
     dw_job j = {cs, x, w, b, y, (all + n - 1) / n};
     vc_threads_run(n > 1 ? t : NULL, (all + j.per_task - 1) / j.per_task, dw_task, &j);
 }

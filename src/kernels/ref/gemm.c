@@ -371,6 +371,13 @@ static void packed_task(void *arg, int64_t task, int worker)
                (cview){j->c.p + i * j->c.rs + j0 * j->c.cs, j->c.rs, j->c.cs});
 }
 
+/* K block of the packed path: K split evenly into blocks of at most k.kc. */
+static int64_t k_block(vc_gemm_kernel k, int64_t K)
+{
+    int64_t nkb = (K + k.kc - 1) / k.kc;
+    return (K + nkb - 1) / nkb;
+}
+
 /* Goto / BLIS loops around an ISA micro-kernel: N in blocks of nc, K in blocks of at most
  * kc (split evenly). Each block of op(B) is packed once (L2-sized) by the calling
  * thread; then every sliver of mr rows of op(A) is packed (L1-sized) and run against the
@@ -379,13 +386,6 @@ static void packed_task(void *arg, int64_t task, int worker)
  * reads a row-major B in place: nothing would reuse a packed copy. The scratch is one
  * malloc per call: kc * (nc + threads * mr) floats. Returns 0, having done nothing, when
  * isa has no kernel or the scratch cannot be had. */
-/* K block of the packed path: K split evenly into blocks of at most k.kc. */
-static int64_t k_block(vc_gemm_kernel k, int64_t K)
-{
-    int64_t nkb = (K + k.kc - 1) / k.kc;
-    return (K + nkb - 1) / nkb;
-}
-
 static int gemm_packed(vc_gemm_kernel k, vc_threads *t, int64_t M, int64_t N, int64_t K,
                        float alpha, mview a, mview b, const float *pre, float beta, cview c)
 {
@@ -545,12 +545,9 @@ static void split_task(void *arg, int64_t task, int worker)
                  (cview){j->c.p + s * j->c.cs, j->c.rs, j->c.cs});
 }
 
-/* Tasks of at least MIN_TASK_MACS multiply-adds (fewer would cost more to hand out than
- * to compute), at most four per thread (enough to even out a busy core). */
 static int64_t tasks_for(vc_threads *t, int64_t macs)
 {
-    int64_t most = 4 * (int64_t)vc_threads_count(t), n = macs / VC_GEMM_MIN_TASK_MACS;
-    return n < 1 ? 1 : n < most ? n : most;
+    return vc_threads_tasks(t, INT64_MAX, macs, VC_GEMM_MIN_TASK_MACS);
 }
 
 static void run_split(split_job *j, vc_threads *t)
@@ -593,14 +590,6 @@ void vc_gemm_f32_mt(vc_isa isa, vc_threads *t, int trans_a, int trans_b, int64_t
     else
         j.along_m = (M + 3) / 4 >= (N + NC - 1) / NC;
     run_split(&j, t);
-}
-
-void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                    float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                    float beta, float *C, int64_t rsc, int64_t csc)
-{
-    vc_gemm_f32_mt(isa, NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, rsc,
-                   csc);
 }
 
 void vc_gemm_f32(vc_threads *t, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,

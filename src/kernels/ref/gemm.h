@@ -37,15 +37,10 @@ void vc_gemm_f32(vc_threads *t, int trans_a, int trans_b, int64_t M, int64_t N, 
 
 /* The same with the micro-kernels of isa (which the CPU must support; VC_ISA_C is the
  * portable path) and C's element (i, j) at C[i * rsc + j * csc], so that a caller can
- * write C transposed (rsc = 1, csc = ldc). */
+ * write C transposed (rsc = 1, csc = ldc). t may be NULL here too. */
 void vc_gemm_f32_mt(vc_isa isa, vc_threads *t, int trans_a, int trans_b, int64_t M, int64_t N,
                     int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                     int64_t ldb, float beta, float *C, int64_t rsc, int64_t csc);
-
-/* vc_gemm_f32_mt on the calling thread only. */
-void vc_gemm_f32_ex(vc_isa isa, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                    float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
-                    float beta, float *C, int64_t rsc, int64_t csc);
 
 /* op(B) packed once for the packed path of isa, for constant weights used many times
  * (voce:Linear keeps one per node and instance). vc_gemm_packed_b_bytes: the size of the

@@ -188,8 +188,7 @@ static void ln_rows_task(void *arg, int64_t task, int worker)
 /* Rows shared among threads, at least 2^15 elements per task. */
 static void ln_rows_f32(ln_job *j, vc_threads *t)
 {
-    int64_t n = j->rows * j->len >> 15, most = 4 * (int64_t)vc_threads_count(t);
-    n = n < 1 ? 1 : n > most ? most : n > j->rows ? j->rows : n;
+    int64_t n = vc_threads_tasks(t, j->rows, j->rows * j->len, (int64_t)1 << 15);
     j->per_task = (j->rows + n - 1) / n;
     if (j->rows > 0)
         vc_threads_run(n > 1 ? t : NULL, (j->rows + j->per_task - 1) / j->per_task,

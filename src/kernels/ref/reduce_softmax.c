@@ -119,9 +119,7 @@ enum { MIN_TASK_ELEMS = 1 << 15 };
 static void rows_f32(const float *x, float *y, int64_t O, int64_t R, int log_form,
                      vc_threads *t)
 {
-    int64_t n = O * R / MIN_TASK_ELEMS, most = 4 * (int64_t)vc_threads_count(t);
-    n = n < 1 ? 1 : n > most ? most : n;
-    if (n > O) n = O;
+    int64_t n = vc_threads_tasks(t, O, O * R, MIN_TASK_ELEMS);
     rows_job j = {x, y, R, (O + n - 1) / n, O, log_form};
     vc_threads_run(n > 1 ? t : NULL, (O + j.per_task - 1) / j.per_task, rows_task, &j);
 }
