@@ -95,5 +95,24 @@ else
   bad "python3-onnx could not build lin.onnx"
 fi
 
+# activations (src/compiler/act.c): the erf GELU spelled out becomes Gelu, and an
+# activation after a linear layer folds into it, unless something else reads what it
+# would hide (graphs and values: tests/ops/cases_linear.py, act_cases)
+cases="${VOCE_BUILD_DIR:-.}/op-cases"
+if [ -f "$cases/act_linear_silu.onnx" ]; then
+  for spec in "act_linear_gelu_torch:voce:Linear x1" "act_linear_gelu_hf:voce:Linear x1" \
+              "act_linear_relu:voce:Linear x1" "act_linear_silu:voce:Linear x1" \
+              "act_gelu_input:Gelu x1" "act_linear_shared:voce:Linear x1, Relu x1" \
+              "act_gelu_shared:Div x1, Erf x1, Add x1, Mul x2"; do
+    c=${spec%%:*}
+    expect 0 "compile $c" "$voce" compile "$cases/$c.onnx" -o "$tmp/act.voce"
+    expect 0 "info on it" "$voce" info "$tmp/act.voce"
+    grep -q "ops: ${spec#*:}\$" "$tmp/out" && ok "$c compiles to ${spec#*:}" \
+      || bad "$c: $(grep ops: "$tmp/out"), expected ${spec#*:}"
+  done
+else
+  bad "no op cases in $cases (gen_op_cases runs first)"
+fi
+
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

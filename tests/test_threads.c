@@ -164,7 +164,7 @@ static void test_prepacked_identical(void)
         for (int p = 0; p < 3; p++) {
             for (int i = 0; i < M * N; i++) C2[i] = 1.0f;
             CHECK(vc_gemm_f32_prepacked((vc_isa)isa, pools[p], M, N, K, 1.0f, A, K, P, 0.0f, C2,
-                                        N) == 0);
+                                        N, NULL) == 0);
             CHECK_MSG(memcmp(C1, C2, sizeof(float) * M * N) == 0,
                       "isa %s, %d threads: prepacked weights give other bytes",
                       vc_isa_name((vc_isa)isa), vc_threads_count(pools[p]));

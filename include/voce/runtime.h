@@ -54,6 +54,9 @@ typedef struct voce_tensor_info {
     int rank;                               /* -1 if not known */
     int64_t dims[VOCE_MAX_RANK];            /* -1 where the size is not fixed */
     const char *dim_names[VOCE_MAX_RANK];   /* symbol of a free dimension, or NULL */
+    /* Method state (see "State" below): for an input, the index of the output whose
+     * value it takes after each execute; for an output, the input it feeds; -1 if none. */
+    int state;
 } voce_tensor_info;
 
 /* ---- programs ---- */
@@ -171,6 +174,15 @@ voce_status voce_method_set_input(voce_method *m, size_t index, const voce_tenso
 /* Run the method on the inputs set so far. Every input must have been set at least
  * once; inputs keep their values between executions. */
 voce_status voce_method_execute(voce_method *m);
+
+/* State. A method may pair inputs with outputs (a decoder's key/value caches, a
+ * recurrent state): after each successful execute the output's value becomes the
+ * input's value, updated where it lies when the graph allows (no copy), so a decoding
+ * loop sets only its new tokens. voce_tensor_info.state tells the pairs. A state input
+ * of fixed shape starts as zeros and needs no set_input; set_input replaces its value
+ * (to resume a saved state). voce_method_reset_state zeros every state input again
+ * (a new utterance); a state input with a free dimension must then be set again. */
+voce_status voce_method_reset_state(voce_method *m);
 
 /* View of an output of the last successful execute; valid until the next execute,
  * set_input or destroy of this instance. */

@@ -9,6 +9,7 @@
 #include "onnx.h"
 #include "passes.h"
 #include "quantize.h"
+#include "../runtime/state.h"
 
 vc_compile_options vc_compile_options_default(void)
 {
@@ -57,12 +58,14 @@ static voce_status compile_method(vc_mgraph *g, const vc_compile_options *o, vc_
     }
     if (!st && !o->no_fold) {
         vc_pass_simplify(g);
+        st = vc_pass_gelu(g);
         vc_pass_dce(g);
-        st = vc_pass_compact(g);
+        if (!st) st = vc_pass_compact(g);
     }
     if (!st && o->quant.mode) st = quantize(g, o, qlog);
     if (!st) st = vc_pass_nbits(g);
     if (!st) st = vc_pass_linear(g);
+    if (!st) st = vc_pass_activation(g);
     if (!st) {
         vc_pass_dce(g);
         st = vc_pass_compact(g);
@@ -139,9 +142,34 @@ static voce_status specialise(vc_mgraph *g, const vc_compile_options *o, int *fi
     return VOCE_OK;
 }
 
+/* The model's "voce.state" property (input:output pairs carried between executes,
+ * src/runtime/state.h) becomes the program's "state.<method>", checked here so that a
+ * wrong name fails at compile time rather than at open. */
+static voce_status add_state_meta(vc_writer *w, const vc_onnx_model *m)
+{
+    const vc_mgraph *mg = &m->graph;
+    for (int i = 0; i < m->n_props; i++) {
+        if (strcmp(m->prop_keys[i], "voce.state") != 0) continue;
+        int32_t *oi = malloc(sizeof *oi * (size_t)(mg->graphs[0].n_in + 1));
+        int32_t *io = malloc(sizeof *io * (size_t)(mg->graphs[0].n_out + 1));
+        voce_status st = oi && io ? vc_state_parse(m->prop_values[i], mg, oi, io)
+                                  : vc_error(VOCE_ERR_NOMEM, "out of memory");
+        free(oi);
+        free(io);
+        char key[300];
+        snprintf(key, sizeof key, "state.%s", mg->name);
+        vc_meta e = {.key = key, .type = VOCE_META_STRING, .s = m->prop_values[i]};
+        if (!st) st = vc_writer_add_meta(w, &e);
+        return st;
+    }
+    return VOCE_OK;
+}
+
 static voce_status add_onnx_meta(vc_writer *w, const vc_onnx_model *m)
 {
     char key[512];
+    voce_status st0 = add_state_meta(w, m);
+    if (st0) return st0;
     for (int i = 0; i < m->n_props; i++) {
         snprintf(key, sizeof key, "onnx.%s", m->prop_keys[i]);
         vc_meta e = {.key = key, .type = VOCE_META_STRING, .s = m->prop_values[i]};

@@ -79,9 +79,7 @@ void vc_linear_weights(const vc_linear *l, float *W, float *bias)
 
 /* ---- the pass ---- */
 
-/* The one node reading value v, in graph gi, or -1 when v has another reader (any
- * graph) or is a graph output. */
-static int only_reader(const vc_mgraph *g, int gi, int v)
+int vc_only_reader(const vc_mgraph *g, int gi, int v)
 {
     int found = -1, count = 0;
     for (int h = 0; h < g->n_graphs; h++) {
@@ -159,7 +157,7 @@ static voce_status rewrite(vc_mgraph *g, int gi, int i, const vc_linear *l, int 
 
 int vc_linear_bias_add(const vc_mgraph *g, int gi, int i, int64_t N, const vc_value **bias)
 {
-    int y = g->graphs[gi].nodes[i].out[0], add = only_reader(g, gi, y);
+    int y = g->graphs[gi].nodes[i].out[0], add = vc_only_reader(g, gi, y);
     *bias = add > i ? bias_of_add(g, &g->graphs[gi].nodes[add], y, N) : NULL;
     return *bias ? add : -1;
 }

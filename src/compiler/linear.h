@@ -21,6 +21,10 @@ typedef struct vc_linear {
     float beta;
 } vc_linear;
 
+/* The one node reading value v, in graph gi, or -1 when v has another reader (any
+ * graph) or is a graph output. */
+int vc_only_reader(const vc_mgraph *g, int gi, int v);
+
 /* The constant feeding input k of n, or NULL. */
 const vc_value *vc_const_input(const vc_mgraph *g, const vc_node *n, int k);
 

@@ -59,6 +59,14 @@ voce_status vc_pass_nbits(vc_mgraph *g);
  * quantization, which takes the layers it quantizes first. */
 voce_status vc_pass_linear(vc_mgraph *g);
 
+/* The erf form of GELU written out in five nodes becomes one Gelu node (act.c). */
+voce_status vc_pass_gelu(vc_mgraph *g);
+
+/* A Relu, erf Gelu or SiLU (x * Sigmoid(x)) whose input is a voce:Linear read by it
+ * alone is folded into the layer's `activation` attribute (act.c). Run after
+ * vc_pass_linear; dead-code elimination then drops what it left behind. */
+voce_status vc_pass_activation(vc_mgraph *g);
+
 /* Lifetimes of every value and, for graphs whose shapes are all static, an arena
  * plan (value offsets and graph arena_size). */
 voce_status vc_pass_plan(vc_mgraph *g);

@@ -36,6 +36,7 @@ struct vc_gexec {
     uint64_t retired_size;  /* that made the new plan may still live in it */
     int32_t *slot;          /* per method value: index into own[], -1 if not own */
     void **state;           /* per node: what its kernel keeps between runs (vc_ctx) */
+    unsigned char *inplace; /* per node: a VC_OP_INPLACE node writes over its input 0 */
 };
 
 static void free_extra(vc_exec *x, vc_gexec *g)
@@ -405,9 +406,11 @@ static voce_status run_node(vc_exec *x, int gi, const vc_node *n, vc_tensor **in
     }
     /* outputs are checked and placed one by one: what a failed run placed is reclaimed
      * by the next run, as after any error */
+    int inplace = x->gx[gi].inplace[n - x->mg->graphs[gi].nodes];
     for (int k = 0; k < n->n_out; k++) {
         if ((st = output_bytes(n, out, k, &nb))) return st;
-        if ((st = alloc_value(x, gi, n->out[k], nb, &out[k].data))) return st;
+        if (k == 0 && inplace && nb == vc_nbytes(in[0])) out[0].data = in[0]->data;
+        else if ((st = alloc_value(x, gi, n->out[k], nb, &out[k].data))) return st;
     }
     size_t need = n->op->scratch ? n->op->scratch(n, in, out) : 0;
     if ((st = ensure_scratch(x, need))) return st;
@@ -456,8 +459,10 @@ static voce_status init_graph(vc_exec *x, int gi)
     const vc_mgraph *mg = x->mg;
     vc_gexec *g = &x->gx[gi];
     g->slot = malloc(sizeof *g->slot * (size_t)mg->n_values);
-    g->state = calloc((size_t)(mg->graphs[gi].n_nodes ? mg->graphs[gi].n_nodes : 1), sizeof *g->state);
-    if (!g->slot || !g->state) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    size_t n_nodes = (size_t)(mg->graphs[gi].n_nodes ? mg->graphs[gi].n_nodes : 1);
+    g->state = calloc(n_nodes, sizeof *g->state);
+    g->inplace = calloc(n_nodes, 1);
+    if (!g->slot || !g->state || !g->inplace) return vc_error(VOCE_ERR_NOMEM, "out of memory");
     int n = 0;
     for (int v = 0; v < mg->n_values; v++) {
         g->slot[v] = -1;
@@ -534,6 +539,7 @@ void vc_exec_free(vc_exec *x)
             free(g->slot);
             for (int i = 0; g->state && i < x->mg->graphs[gi].n_nodes; i++) free(g->state[i]);
             free(g->state);
+            free(g->inplace);
         }
     }
     free(x->gx);
@@ -542,6 +548,23 @@ void vc_exec_free(vc_exec *x)
     free(x->last);
     free(x->scratch);
     memset(x, 0, sizeof *x);
+}
+
+int vc_exec_allow_inplace(vc_exec *x, int in, int out)
+{
+    const vc_graph *gr = &x->mg->graphs[0];
+    const vc_value *v = &x->mg->values[out];
+    if (v->kind != VC_VAL_NODE || v->graph != 0 || v->def_node < 0) return 0;
+    const vc_node *n = &gr->nodes[v->def_node];
+    if (!(n->op->flags & VC_OP_INPLACE) || n->n_in < 1 || n->in[0] != in || n->out[0] != out)
+        return 0;
+    /* a later reader of `in` would see the new rows; a graph output that is `in` itself
+     * would change under the caller */
+    if (x->last[in] != v->def_node) return 0;
+    for (int k = 0; k < gr->n_out; k++)
+        if (gr->out[k] == in) return 0;
+    x->gx[0].inplace[v->def_node] = 1;
+    return 1;
 }
 
 voce_status vc_exec_run(vc_exec *x)

@@ -40,6 +40,13 @@ typedef struct vc_exec {
 voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit, int n_threads);
 void vc_exec_free(vc_exec *x);
 
+/* Let the node of graph 0 that computes value out write over its input 0, value in (a
+ * method's state: a KV cache updated in place). Allowed when that node is a
+ * VC_OP_INPLACE op reading in as input 0 and nothing reads in after it; returns 1 then,
+ * else 0 (the node then writes a copy). in must be memory the executor may overwrite:
+ * the instance's own input buffer, never the caller's. */
+int vc_exec_allow_inplace(vc_exec *x, int in, int out);
+
 /* Run graph 0. Its formal inputs must have been bound in x->vals beforehand. */
 voce_status vc_exec_run(vc_exec *x);
 

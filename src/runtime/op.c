@@ -19,6 +19,7 @@ static const op_group groups[] = {
     {vc_ops_index, &vc_ops_index_count},
     {vc_ops_matmul, &vc_ops_matmul_count},
     {vc_ops_linear, &vc_ops_linear_count},
+    {vc_ops_attention, &vc_ops_attention_count},
     {vc_ops_conv, &vc_ops_conv_count},
     {vc_ops_norm, &vc_ops_norm_count},
     {vc_ops_rnn, &vc_ops_rnn_count},

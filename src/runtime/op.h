@@ -9,7 +9,8 @@
  *          attribute ranges) and reports violations with vc_error(); run may then
  *          assume valid input.
  *   run:   compute the outputs. out[i].data points to nbytes(out[i]) writable bytes;
- *          they never overlap the inputs. ctx->scratch holds scratch(...) bytes.
+ *          they never overlap the inputs, except for VC_OP_INPLACE ops (below).
+ *          ctx->scratch holds scratch(...) bytes.
  *
  * in has n->n_in entries; an optional input left out is NULL. out has n->n_out entries,
  * all present (outputs that the graph does not use still get a buffer).
@@ -65,7 +66,12 @@ enum {
     /* Control flow (If, Loop): the executor runs it; infer and run are not called. */
     VC_OP_CONTROL = 1 << 1,
     /* Never fold at compile time (random ops, ...). */
-    VC_OP_NO_FOLD = 1 << 2
+    VC_OP_NO_FOLD = 1 << 2,
+    /* Output 0 has input 0's shape and may be written over input 0's bytes: where the
+     * executor allows it (input 0 is method state that nothing reads later, exec.h)
+     * out[0].data == in[0]->data; else out[0] is a buffer of its own and run copies
+     * input 0 first. voce:CacheWrite. */
+    VC_OP_INPLACE = 1 << 3
 };
 
 struct vc_op {

@@ -8,18 +8,27 @@
 #include "../format/format.h"
 #include "exec.h"
 #include "program.h"
+#include "state.h"
 #include "voce/runtime.h"
+
+/* A method's state pairs (state.h): per input the output feeding it, per output the
+ * input it feeds; -1 where none. */
+typedef struct method_state {
+    int32_t *out_of_in, *in_of_out;
+} method_state;
 
 struct voce_program {
     vc_mapfile map;     /* the file, when opened from a path */
     void *copy;         /* the bytes, when opened from memory */
     vc_file file;
+    method_state *state; /* per method */
 };
 
 struct voce_method {
     const voce_program *prog;
     const vc_mgraph *mg;
     vc_exec exec;
+    const method_state *state;
     void **in_buf;      /* per input: owned copy of the caller's data */
     size_t *in_cap;
     int *in_set;
@@ -34,12 +43,50 @@ voce_program_options voce_program_options_default(void)
     return o;
 }
 
+static void free_state(voce_program *p)
+{
+    for (int i = 0; p->state && i < p->file.n_methods; i++) {
+        free(p->state[i].out_of_in);
+        free(p->state[i].in_of_out);
+    }
+    free(p->state);
+    p->state = NULL;
+}
+
+/* Check every method's state pairs once, at open: a bad pair is a bad file. */
+static voce_status read_state(voce_program *p)
+{
+    p->state = calloc((size_t)(p->file.n_methods ? p->file.n_methods : 1), sizeof *p->state);
+    if (!p->state) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < p->file.n_methods; i++) {
+        const vc_mgraph *mg = &p->file.methods[i];
+        method_state *ms = &p->state[i];
+        ms->out_of_in = malloc(sizeof(int32_t) * (size_t)(mg->graphs[0].n_in + 1));
+        ms->in_of_out = malloc(sizeof(int32_t) * (size_t)(mg->graphs[0].n_out + 1));
+        if (!ms->out_of_in || !ms->in_of_out) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+        char key[300];
+        snprintf(key, sizeof key, "state.%s", mg->name);
+        const vc_meta *e = vc_file_meta(&p->file, key);
+        if (e && e->type != VOCE_META_STRING)
+            return vc_error(VOCE_ERR_FORMAT, "metadata '%s' must be a string", key);
+        voce_status st = vc_state_parse(e ? e->s : NULL, mg, ms->out_of_in, ms->in_of_out);
+        if (st) return st;
+    }
+    return VOCE_OK;
+}
+
 static voce_status open_bytes(voce_program *p, const void *data, size_t size,
                               const voce_program_options *opt)
 {
     voce_program_options def = voce_program_options_default();
     if (!opt) opt = &def;
-    return vc_file_parse(data, size, opt->verify_checksums, &p->file);
+    voce_status st = vc_file_parse(data, size, opt->verify_checksums, &p->file);
+    if (st) return st;
+    if ((st = read_state(p))) {
+        free_state(p);
+        vc_file_free(&p->file);
+    }
+    return st;
 }
 
 voce_status voce_program_open(const char *path, const voce_program_options *opt, voce_program **out)
@@ -87,6 +134,7 @@ voce_status voce_program_open_memory(const void *data, size_t size, const voce_p
 void voce_program_close(voce_program *p)
 {
     if (!p) return;
+    free_state(p);
     vc_file_free(&p->file);
     vc_mapfile_close(&p->map);
     free(p->copy);
@@ -241,7 +289,13 @@ static void fill_info(const vc_mgraph *mg, int v, voce_tensor_info *info)
     }
 }
 
-static voce_status io_info(const vc_mgraph *mg, int output, size_t index, voce_tensor_info *info)
+static const method_state *state_of(const voce_program *p, const vc_mgraph *mg)
+{
+    return &p->state[mg - p->file.methods];
+}
+
+static voce_status io_info(const voce_program *p, const vc_mgraph *mg, int output, size_t index,
+                           voce_tensor_info *info)
 {
     const vc_graph *g = &mg->graphs[0];
     size_t n = (size_t)(output ? g->n_out : g->n_in);
@@ -250,6 +304,8 @@ static voce_status io_info(const vc_mgraph *mg, int output, size_t index, voce_t
         return vc_error(VOCE_ERR_INVALID_ARG, "method '%s' has %zu %s; index %zu is out of range", mg->name,
                         n, output ? "outputs" : "inputs", index);
     fill_info(mg, output ? g->out[index] : g->in[index], info);
+    const method_state *ms = state_of(p, mg);
+    info->state = output ? ms->in_of_out[index] : ms->out_of_in[index];
     return VOCE_OK;
 }
 
@@ -268,7 +324,7 @@ voce_status voce_program_method_input(const voce_program *p, const char *method,
 {
     const vc_mgraph *mg = NULL;
     voce_status st = find_method(p, method, &mg);
-    return st ? st : io_info(mg, 0, index, info);
+    return st ? st : io_info(p, mg, 0, index, info);
 }
 
 voce_status voce_program_method_output(const voce_program *p, const char *method, size_t index,
@@ -276,7 +332,7 @@ voce_status voce_program_method_output(const voce_program *p, const char *method
 {
     const vc_mgraph *mg = NULL;
     voce_status st = find_method(p, method, &mg);
-    return st ? st : io_info(mg, 1, index, info);
+    return st ? st : io_info(p, mg, 1, index, info);
 }
 
 /* ---- method instances ---- */
@@ -287,6 +343,87 @@ voce_method_options voce_method_options_default(void)
     memset(&o, 0, sizeof o);
     o.memory_limit = (uint64_t)4 << 30;
     return o;
+}
+
+/* Input i's buffer with room for nbytes (contents kept only when it was big enough). */
+static voce_status input_room(voce_method *m, size_t i, size_t nbytes)
+{
+    if (nbytes <= m->in_cap[i] && m->in_buf[i]) return VOCE_OK;
+    size_t cap = (nbytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, cap ? cap : 64);
+    if (!p)
+        return vc_error(VOCE_ERR_NOMEM, "out of memory for input '%s'",
+                        m->mg->values[m->mg->graphs[0].in[i]].name);
+    free(m->in_buf[i]);
+    m->in_buf[i] = p;
+    m->in_cap[i] = cap;
+    return VOCE_OK;
+}
+
+/* A state input of fixed shape starts as zeros (an empty cache, a cleared recurrent
+ * state), so it needs no set_input. */
+static voce_status zero_state_input(voce_method *m, int i)
+{
+    const vc_value *v = &m->mg->values[m->mg->graphs[0].in[i]];
+    int64_t numel = v->rank >= 0 ? vc_shape_numel(v->rank, v->dims) : -1;
+    if (numel < 0 || !voce_dtype_size(v->dtype)) return VOCE_OK; /* a free dim: caller sets it */
+    size_t nb = (size_t)numel * voce_dtype_size(v->dtype);
+    voce_status st = input_room(m, (size_t)i, nb);
+    if (st) return st;
+    memset(m->in_buf[i], 0, nb);
+    vc_tensor *x = &m->exec.vals[v - m->mg->values];
+    vc_value_tensor(v, x);
+    x->data = m->in_buf[i];
+    m->in_set[i] = 1;
+    return VOCE_OK;
+}
+
+static voce_status init_state(voce_method *m)
+{
+    const vc_graph *g = &m->mg->graphs[0];
+    for (int i = 0; i < g->n_in; i++) {
+        int o = m->state->out_of_in[i];
+        if (o < 0) continue;
+        voce_status st = zero_state_input(m, i);
+        if (st) return st;
+        vc_exec_allow_inplace(&m->exec, g->in[i], g->out[o]);
+    }
+    return VOCE_OK;
+}
+
+voce_status voce_method_reset_state(voce_method *m)
+{
+    if (!m) return vc_error(VOCE_ERR_INVALID_ARG, "method is NULL");
+    for (int i = 0; i < m->mg->graphs[0].n_in; i++) {
+        if (m->state->out_of_in[i] < 0) continue;
+        m->in_set[i] = 0;
+        voce_status st = zero_state_input(m, i);
+        if (st) return st;
+    }
+    m->executed = 0;
+    return VOCE_OK;
+}
+
+/* After an execute: each state output's value becomes its input's. Nothing to do where
+ * the graph updated the input in place. */
+static voce_status carry_state(voce_method *m)
+{
+    const vc_graph *g = &m->mg->graphs[0];
+    for (int i = 0; i < g->n_in; i++) {
+        int o = m->state->out_of_in[i];
+        if (o < 0) continue;
+        const vc_tensor *y = &m->exec.vals[g->out[o]];
+        vc_tensor *x = &m->exec.vals[g->in[i]];
+        size_t nb = vc_nbytes(y);
+        if (y->data != m->in_buf[i]) {
+            voce_status st = input_room(m, (size_t)i, nb);
+            if (st) return st;
+            if (nb) memcpy(m->in_buf[i], y->data, nb);
+        }
+        *x = *y;
+        x->data = m->in_buf[i];
+    }
+    return VOCE_OK;
 }
 
 voce_status voce_method_create(const voce_program *p, const char *method, const voce_method_options *opt,
@@ -313,7 +450,11 @@ voce_status voce_method_create(const voce_program *p, const char *method, const 
         st = vc_error(VOCE_ERR_INVALID_ARG, "threads: %d is out of range (0 = one per core, "
                       "1 to %d)", opt->threads, VC_THREADS_MAX);
     if (!st) st = vc_exec_init(&m->exec, mg, opt->memory_limit, threads);
+    m->state = state_of(p, mg);
+    if (!st) st = init_state(m);
     if (st) {
+        vc_exec_free(&m->exec);
+        for (int i = 0; m->in_buf && i < mg->graphs[0].n_in; i++) free(m->in_buf[i]);
         free(m->in_buf); free(m->in_cap); free(m->in_set);
         free(m);
         return st;
@@ -339,13 +480,13 @@ size_t voce_method_output_count(const voce_method *m) { return m ? (size_t)m->mg
 voce_status voce_method_input_info(const voce_method *m, size_t index, voce_tensor_info *info)
 {
     if (!m) return vc_error(VOCE_ERR_INVALID_ARG, "method is NULL");
-    return io_info(m->mg, 0, index, info);
+    return io_info(m->prog, m->mg, 0, index, info);
 }
 
 voce_status voce_method_output_info(const voce_method *m, size_t index, voce_tensor_info *info)
 {
     if (!m) return vc_error(VOCE_ERR_INVALID_ARG, "method is NULL");
-    return io_info(m->mg, 1, index, info);
+    return io_info(m->prog, m->mg, 1, index, info);
 }
 
 static voce_status find_io(const voce_method *m, int output, const char *name, size_t *index)
@@ -415,14 +556,7 @@ voce_status voce_method_set_input(voce_method *m, size_t index, const voce_tenso
     int v = g->in[index];
     voce_status st = check_input(m, &m->mg->values[v], t);
     if (st) return st;
-    if (t->nbytes > m->in_cap[index] || !m->in_buf[index]) {
-        size_t cap = (t->nbytes + 63) & ~(size_t)63;
-        void *p = aligned_alloc(64, cap ? cap : 64);
-        if (!p) return vc_error(VOCE_ERR_NOMEM, "out of memory for input '%s'", m->mg->values[v].name);
-        free(m->in_buf[index]);
-        m->in_buf[index] = p;
-        m->in_cap[index] = cap;
-    }
+    if ((st = input_room(m, index, t->nbytes))) return st;
     if (t->nbytes) memcpy(m->in_buf[index], t->data, t->nbytes);
     vc_tensor *x = &m->exec.vals[v];
     x->dtype = t->dtype;
@@ -444,6 +578,7 @@ voce_status voce_method_execute(voce_method *m)
                             m->mg->values[g->in[i]].name, m->mg->name);
     m->executed = 0;
     voce_status st = vc_exec_run(&m->exec);
+    if (!st) st = carry_state(m);
     if (st) return vc_error_prefix(st, "method '%s': ", m->mg->name);
     m->executed = 1;
     return VOCE_OK;

@@ -95,4 +95,72 @@ def cases():
         gemm_case("linear_gemm_matrix_c", r(6, 40), r(40, 30), r(6, 30)),
         shared_output_case(),
         input_bias_case(),
-    ]
+    ] + act_cases()
+
+
+# ---- activations (src/compiler/act.c): the erf GELU written out becomes Gelu, and
+# Relu / Gelu / SiLU after a linear layer fold into it. Expected values from torch in
+# float64; test_compiler.c checks which nodes each graph compiles to.
+
+def _gelu64(x):
+    import torch
+    return torch.nn.functional.gelu(torch.from_numpy(f64(x))).numpy()
+
+
+def _erf_gelu_nodes(x, y, form):
+    """GELU of value x into y, spelled out as exporters do."""
+    c = lambda name, v: h.make_node("Constant", [], [name], value=nh.from_array(np.array(v, np.float32), name + "_t"))
+    if form == "torch":     # Mul(Mul(x, Add(Erf(Div(x, sqrt2)), 1)), 0.5)
+        return [c("s2", np.sqrt(2.0)), c("one", 1.0), c("half", 0.5),
+                h.make_node("Div", [x, "s2"], ["d"]), h.make_node("Erf", ["d"], ["e"]),
+                h.make_node("Add", ["e", "one"], ["a"]), h.make_node("Mul", [x, "a"], ["m1"]),
+                h.make_node("Mul", ["m1", "half"], [y])]
+    # Mul(Mul(x, 0.5), Add(1, Erf(Mul(x, 1/sqrt2))))
+    return [c("rs2", np.sqrt(0.5)), c("one", 1.0), c("half", 0.5),
+            h.make_node("Mul", ["rs2", x], ["d"]), h.make_node("Erf", ["d"], ["e"]),
+            h.make_node("Add", ["one", "e"], ["a"]), h.make_node("Mul", [x, "half"], ["m1"]),
+            h.make_node("Mul", ["a", "m1"], [y])]
+
+
+def act_cases():
+    out = []
+    x, w, b = r(6, 40), r(40, 70), r(70)
+    lin = f64(x) @ f64(w) + f64(b)
+    mm = [h.make_node("MatMul", ["x", "w"], ["mm"]), h.make_node("Add", ["mm", "b"], ["z"])]
+    inits = [nh.from_array(w, "w"), nh.from_array(b, "b")]
+    for form in ("torch", "hf"):
+        m = model(mm + _erf_gelu_nodes("z", "y", form), [vi("x", [6, 40])], [vi("y", [6, 70])], inits)
+        out.append(Case(f"act_linear_gelu_{form}", "@graph", [x], [_gelu64(lin).astype(np.float32)],
+                        model=m, atol=1e-5, rtol=1e-4))
+    m = model(mm + [h.make_node("Relu", ["z"], ["y"])], [vi("x", [6, 40])], [vi("y", [6, 70])], inits)
+    out.append(Case("act_linear_relu", "@graph", [x], [np.maximum(lin, 0).astype(np.float32)], model=m,
+                    atol=1e-5, rtol=1e-4))
+    m = model(mm + [h.make_node("Sigmoid", ["z"], ["s"]), h.make_node("Mul", ["s", "z"], ["y"])],
+              [vi("x", [6, 40])], [vi("y", [6, 70])], inits)
+    silu = lin / (1 + np.exp(-lin))
+    out.append(Case("act_linear_silu", "@graph", [x], [silu.astype(np.float32)], model=m, atol=1e-5,
+                    rtol=1e-4))
+    # a wide layer: the packed path (more than 4 rows) applies the activation per tile
+    xw, ww = r(3, 50, 64), r(64, 1100)
+    m = model([h.make_node("MatMul", ["x", "w"], ["z"])] + _erf_gelu_nodes("z", "y", "torch"),
+              [vi("x", [3, 50, 64])], [vi("y", [3, 50, 1100])], [nh.from_array(ww, "w")])
+    out.append(Case("act_linear_gelu_wide", "@graph", [xw], [_gelu64(f64(xw) @ f64(ww)).astype(np.float32)],
+                    model=m, atol=1e-4, rtol=1e-4))
+    # GELU of an input: becomes Gelu, no layer to fold into
+    xi = r(5, 33) * 4
+    m = model(_erf_gelu_nodes("x", "y", "torch"), [vi("x", [5, 33])], [vi("y", [5, 33])], [])
+    out.append(Case("act_gelu_input", "@graph", [xi], [_gelu64(xi).astype(np.float32)], model=m,
+                    atol=1e-6, rtol=1e-5))
+    # the layer's output is also a graph output: the activation must stay a node
+    m = model(mm + [h.make_node("Relu", ["z"], ["y"])], [vi("x", [6, 40])],
+              [vi("y", [6, 70]), vi("z", [6, 70])], inits)
+    out.append(Case("act_linear_shared", "@graph", [x], [np.maximum(lin, 0).astype(np.float32),
+                                                         lin.astype(np.float32)], model=m,
+                    atol=1e-5, rtol=1e-4))
+    # an erf GELU whose inner Erf is read elsewhere: left as it is
+    m = model(_erf_gelu_nodes("x", "y", "torch"), [vi("x", [5, 33])], [vi("y", [5, 33]), vi("e", [5, 33])], [])
+    import torch
+    e = torch.erf(torch.from_numpy(f64(xi)) / np.sqrt(2.0)).numpy()
+    out.append(Case("act_gelu_shared", "@graph", [xi], [_gelu64(xi).astype(np.float32), e.astype(np.float32)],
+                    model=m, atol=1e-6, rtol=1e-5))
+    return out

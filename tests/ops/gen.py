@@ -28,6 +28,8 @@ def main():
         cases.extend(got)
     import cases_graphs
     cases_graphs.write_error_models(outdir)
+    import cases_attention
+    cases_attention.write_state_models(outdir)
     opcase.write_manifest(cases, outdir)
     opcase.write_models(cases, outdir)
     print(f"{len(cases)} cases written to {outdir}")

@@ -355,6 +355,7 @@ typedef struct packed_job {
     int in_place;
     float *bp, *ap;
     int64_t ap_stride;
+    const vc_gemm_epilogue *epi;    /* set for the last K block only */
 } packed_job;
 
 /* Task = one sliver of mr rows x one group of panels of the current block. */
@@ -367,8 +368,10 @@ static void packed_task(void *arg, int64_t task, int worker)
     float *ap = j->ap + worker * j->ap_stride;
     pack_sliver(j->k, j->kc, m, j->k.mr, (mview){j->a.p + i * j->a.rs, j->a.rs, j->a.cs}, ap);
     mview bb = {j->bb.p + j0, j->bb.rs, j->bb.cs};
+    float *c = j->c.p + i * j->c.rs + j0 * j->c.cs;
     sliver_row(j->k, j->kc, m, nc, j->alpha, j->beta, ap, j->bp + j0 * j->kc, bb, j->in_place,
-               (cview){j->c.p + i * j->c.rs + j0 * j->c.cs, j->c.rs, j->c.cs});
+               (cview){c, j->c.rs, j->c.cs});
+    if (j->epi) j->epi->fn(j->epi->arg, c, m, nc, j->c.rs);
 }
 
 /* K block of the packed path: K split evenly into blocks of at most k.kc. */
@@ -387,7 +390,8 @@ static int64_t k_block(vc_gemm_kernel k, int64_t K)
  * malloc per call: kc * (nc + threads * mr) floats. Returns 0, having done nothing, when
  * isa has no kernel or the scratch cannot be had. */
 static int gemm_packed(vc_gemm_kernel k, vc_threads *t, int64_t M, int64_t N, int64_t K,
-                       float alpha, mview a, mview b, const float *pre, float beta, cview c)
+                       float alpha, mview a, mview b, const float *pre, float beta, cview c,
+                       const vc_gemm_epilogue *epi)
 {
     if (!k.fn) return 0;
     int nt = vc_threads_count(t);
@@ -411,6 +415,7 @@ static int gemm_packed(vc_gemm_kernel k, vc_threads *t, int64_t M, int64_t N, in
         for (int64_t pc = 0; pc < K; pc += kcb) {
             j.kc = min64(kcb, K - pc);
             j.beta = pc == 0 ? beta : 1.0f;
+            j.epi = pc + j.kc >= K ? epi : NULL;
             j.bb = (mview){b.p + pc * b.rs + jc * b.cs, b.rs, b.cs};
             j.a = (mview){a.p + pc * a.cs, a.rs, a.cs};
             j.c = (cview){c.p + jc * c.cs, c.rs, c.cs};
@@ -585,7 +590,7 @@ void vc_gemm_f32_mt(vc_isa isa, vc_threads *t, int trans_a, int trans_b, int64_t
         j.path = PATH_DOT;
     else if (M == 1 && b.cs == 1)
         j.path = PATH_GEMV;
-    else if (gemm_packed(vc_gemm_kernel_for(isa), t, M, N, K, alpha, a, b, NULL, beta, c))
+    else if (gemm_packed(vc_gemm_kernel_for(isa), t, M, N, K, alpha, a, b, NULL, beta, c, NULL))
         return;
     else
         j.along_m = (M + 3) / 4 >= (N + NC - 1) / NC;
@@ -627,17 +632,18 @@ void vc_gemm_pack_b(vc_isa isa, int trans_b, int64_t N, int64_t K, const float *
 
 int vc_gemm_f32_prepacked(vc_isa isa, vc_threads *t, int64_t M, int64_t N, int64_t K, float alpha,
                           const float *A, int64_t lda, const float *packed, float beta, float *C,
-                          int64_t ldc)
+                          int64_t ldc, const vc_gemm_epilogue *epi)
 {
     if (M <= 0 || N <= 0) return 0;
     cview c = {C, ldc, 1};
     if (K <= 0 || alpha == 0.0f) {
         scale_c(M, N, beta, c);
+        if (epi) epi->fn(epi->arg, C, M, N, ldc);
         return 0;
     }
     if (tasks_for(t, M * N * K) == 1) t = NULL;
     mview a = {A, lda, 1}, none = {NULL, 0, 0};
-    return gemm_packed(vc_gemm_kernel_for(isa), t, M, N, K, alpha, a, none, packed, beta, c) ? 0 : -1;
+    return gemm_packed(vc_gemm_kernel_for(isa), t, M, N, K, alpha, a, none, packed, beta, c, epi) ? 0 : -1;
 }
 
 void vc_f16_to_f32_array(const uint16_t *src, float *dst, int64_t n)

@@ -42,21 +42,29 @@ void vc_gemm_f32_mt(vc_isa isa, vc_threads *t, int trans_a, int trans_b, int64_t
                     int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                     int64_t ldb, float beta, float *C, int64_t rsc, int64_t csc);
 
+/* A function applied to each finished tile of C (rows x cols at c, row stride ldc) by
+ * the thread that computed it, while the tile is still in cache: an activation fused
+ * into the product at no extra pass over memory. */
+typedef struct vc_gemm_epilogue {
+    void (*fn)(const void *arg, float *c, int64_t rows, int64_t cols, int64_t ldc);
+    const void *arg;
+} vc_gemm_epilogue;
+
 /* op(B) packed once for the packed path of isa, for constant weights used many times
  * (voce:Linear keeps one per node and instance). vc_gemm_packed_b_bytes: the size of the
  * packed form, 0 when isa has no packed kernel (then the functions below must not be
  * called). vc_gemm_pack_b packs op(B) (K x N; trans_b: B is stored N x K) into dst,
  * 64-byte aligned. vc_gemm_f32_prepacked computes C = alpha * A * op(B) + beta * C with A
  * row-major M x K and C row-major, from the packed form made for the same isa, N and K;
- * each element exactly as vc_gemm_f32_mt's packed path computes it. It needs a small
- * buffer per thread (K block x tile rows floats) and returns -1, doing nothing, when
- * malloc cannot give it; 0 otherwise. */
+ * each element exactly as vc_gemm_f32_mt's packed path computes it, then epi (may be
+ * NULL) over every tile. It needs a small buffer per thread (K block x tile rows
+ * floats) and returns -1, doing nothing, when malloc cannot give it; 0 otherwise. */
 size_t vc_gemm_packed_b_bytes(vc_isa isa, int64_t N, int64_t K);
 void vc_gemm_pack_b(vc_isa isa, int trans_b, int64_t N, int64_t K, const float *B, int64_t ldb,
                     float *dst);
 int vc_gemm_f32_prepacked(vc_isa isa, vc_threads *t, int64_t M, int64_t N, int64_t K, float alpha,
                           const float *A, int64_t lda, const float *packed, float beta, float *C,
-                          int64_t ldc);
+                          int64_t ldc, const vc_gemm_epilogue *epi);
 
 /* Work below this many multiply-adds per task is not split among threads. */
 #define VC_GEMM_MIN_TASK_MACS ((int64_t)1 << 18)

@@ -47,6 +47,11 @@ voce_status vc_softmax_run(const vc_node *n, vc_tensor *const *in, vc_tensor *ou
 voce_status vc_log_softmax_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                vc_ctx *ctx);
 
+/* Softmax of one contiguous f32 row of n > 0 elements (y may be x), exactly as the
+ * Softmax op computes each row; voce:Attention uses it so that the fused form rounds
+ * as the unfused graph does. */
+void vc_softmax_row_f32(const float *x, float *y, int64_t n);
+
 voce_status vc_arg_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out);
 size_t vc_arg_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out);
 voce_status vc_argmax_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,

@@ -17,6 +17,8 @@ extern const vc_op vc_ops_matmul[]; /* matmul.c: MatMul, Gemm, Einsum */
 extern const int vc_ops_matmul_count;
 extern const vc_op vc_ops_linear[]; /* linear.c: voce:Linear (constant f32 weights laid out [N, K] by the compiler) */
 extern const int vc_ops_linear_count;
+extern const vc_op vc_ops_attention[]; /* attention.c: voce:Attention, voce:CacheWrite */
+extern const int vc_ops_attention_count;
 extern const vc_op vc_ops_conv[]; /* conv.c: Conv, ConvTranspose, pooling */
 extern const int vc_ops_conv_count;
 extern const vc_op vc_ops_norm[]; /* norm.c: LayerNormalization, BatchNormalization */
