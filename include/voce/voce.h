@@ -45,7 +45,8 @@ typedef enum voce_status {
     VOCE_ERR_DTYPE,        /* a tensor data type does not fit */
     VOCE_ERR_NOT_FOUND,    /* a named thing (method, input, metadata key) does not exist */
     VOCE_ERR_STATE,        /* a call out of order (e.g. reading outputs before execute) */
-    VOCE_ERR_INTERNAL      /* a bug in voce; the message says where */
+    VOCE_ERR_INTERNAL,     /* a bug in voce; the message says where */
+    VOCE_ERR_ABORTED       /* the caller's abort callback stopped the work */
 } voce_status;
 
 /* Short constant name of a status code, e.g. "format error". Never NULL. */

@@ -24,6 +24,7 @@ const char *voce_status_str(voce_status status)
     case VOCE_ERR_NOT_FOUND: return "not found";
     case VOCE_ERR_STATE: return "bad state";
     case VOCE_ERR_INTERNAL: return "internal error";
+    case VOCE_ERR_ABORTED: return "aborted";
     }
     return "unknown status";
 }
