@@ -36,11 +36,13 @@ def attention_ref(q, k, v, heads, scale, causal, offset):
 
 
 def attention_case(name, B, Nq, Nk, heads, dk, dv=None, causal=0, offset=0, scale=None,
-                   probs=False):
+                   probs=False, kv_batch=None):
     dv = dv or dk
-    q, k, v = r(B, Nq, heads * dk), r(B, Nk, heads * dk), r(B, Nk, heads * dv)
+    kvb = kv_batch or B
+    q, k, v = r(B, Nq, heads * dk), r(kvb, Nk, heads * dk), r(kvb, Nk, heads * dv)
     s = scale if scale is not None else 1.0 / np.sqrt(dk)
-    out, p = attention_ref(q, k, v, heads, s, causal, offset)
+    out, p = attention_ref(q, np.broadcast_to(k, (B,) + k.shape[1:]).copy(),
+                           np.broadcast_to(v, (B,) + v.shape[1:]).copy(), heads, s, causal, offset)
     attrs = {"num_heads": heads, "causal": causal}
     if scale is not None:
         attrs["scale"] = scale
@@ -69,6 +71,7 @@ def cases():
         attention_case("attn_self_full", 2, 37, 37, 3, 7, dv=5),
         attention_case("attn_scale", 1, 4, 9, 1, 3, scale=0.7, probs=True),
         attention_case("attn_past_end", 1, 3, 4, 1, 4, causal=1, offset=3),
+        attention_case("attn_beams_shared_kv", 5, 1, 300, 2, 8, kv_batch=1, probs=True),
         cache_case("cache_write_mid", (1, 448, 64), 1, 17),
         cache_case("cache_write_rows", (2, 10, 3, 2), 4, 6),
         cache_case("cache_write_all", (1, 5, 8), 5, 0),

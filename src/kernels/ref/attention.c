@@ -9,6 +9,9 @@
  * filled and no further). Heads are contiguous slices of the last axis, so the
  * projections feed it without transposes.
  *
+ * k and v may have batch 1 while q has B: every batch entry then attends to the same
+ * keys (beams decoding one window share its cross-attention keys).
+ *
  * Work: each (b, h, block of query rows) is one task; scores go to the probs output when
  * the graph asks for it, else to scratch ([B, H, Nq, Nk] floats). Products run through
  * vc_gemm_f32 on one thread per task, the softmax through the Softmax op's row code,
@@ -24,6 +27,7 @@ enum { ROW_BLOCK = 32 };    /* query rows per task */
 
 typedef struct attn_geom {
     int64_t B, Nq, Nk, H, Dk, Dv, offset;
+    int64_t kb;             /* 1: k and v are shared by every batch entry (cross-attention of beams) */
     float scale;
     int causal;
 } attn_geom;
@@ -72,10 +76,11 @@ static voce_status attn_geometry(const vc_node *n, vc_tensor *const *in, attn_ge
         return vc_node_error(n, VOCE_ERR_SHAPE, "num_heads %lld must be >= 1 and divide the widths "
                              "of q (%lld) and v (%lld)", (long long)g->H, (long long)q->dims[2],
                              (long long)v->dims[2]);
-    if (k->dims[0] != g->B || v->dims[0] != g->B || v->dims[1] != g->Nk || k->dims[2] != q->dims[2])
-        return vc_node_error(n, VOCE_ERR_SHAPE, "k must be [%lld, Nk, %lld] and v [%lld, Nk, heads x "
-                             "width] with the same Nk", (long long)g->B, (long long)q->dims[2],
-                             (long long)g->B);
+    g->kb = k->dims[0] == g->B ? 1 : 0;
+    if ((k->dims[0] != g->B && k->dims[0] != 1) || v->dims[0] != k->dims[0] || v->dims[1] != g->Nk ||
+        k->dims[2] != q->dims[2])
+        return vc_node_error(n, VOCE_ERR_SHAPE, "k must be [%lld or 1, Nk, %lld] and v [the same, Nk, "
+                             "heads x width]", (long long)g->B, (long long)q->dims[2]);
     if (g->causal != 0 && g->causal != 1)
         return vc_node_error(n, VOCE_ERR_INVALID_ARG, "causal must be 0 or 1");
     g->Dk = q->dims[2] / g->H;
@@ -137,8 +142,8 @@ static void attn_task(void *arg, int64_t task, int worker)
     int64_t rows = g->Nq - i0 < ROW_BLOCK ? g->Nq - i0 : ROW_BLOCK;
     int64_t Dq = g->H * g->Dk, Do = g->H * g->Dv;
     const float *q = j->q + (b * g->Nq + i0) * Dq + h * g->Dk;
-    const float *k = j->k + b * g->Nk * Dq + h * g->Dk;
-    const float *v = j->v + b * g->Nk * Do + h * g->Dv;
+    const float *k = j->k + b * g->kb * g->Nk * Dq + h * g->Dk;
+    const float *v = j->v + b * g->kb * g->Nk * Do + h * g->Dv;
     float *s = j->scores + (bh * g->Nq + i0) * g->Nk;
     float *o = j->out + (b * g->Nq + i0) * Do + h * g->Dv;
     int64_t L = keys_seen(g, i0 + rows - 1); /* the widest row of the block */
