@@ -15,6 +15,10 @@ CMAKE_FLAGS ?=
 
 .PHONY: all test test-sanitize test-arm fuzz bench refs clean
 
+# The sanitizer and Arm builds use the Whisper test models `make test` made, when it
+# has (tests/CMakeLists.txt, VOCE_WHISPER_LAYOUTS); else they make their own.
+WHISPER_LAYOUTS = $(if $(wildcard $(BUILD)/whisper-layouts/multi/ref/mel.npy),-DVOCE_WHISPER_LAYOUTS=$(abspath $(BUILD))/whisper-layouts,-DVOCE_WHISPER_LAYOUTS=)
+
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
@@ -33,11 +37,13 @@ refs:
 test: all refs
 	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j $(JOBS)
 
+# Under the sanitizers the tests that run models over minutes of audio use part of it
+# (VOCE_TEST_QUICK=1): the same code paths, a fifth of the time.
 test-sanitize: refs
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DVOCE_SANITIZE=ON -DVOCE_BENCH=OFF \
-	  -DVOCE_ORT_NODE_PATH=$(abspath $(BUILD))/ort/node_modules $(CMAKE_FLAGS) >/dev/null
+	  -DVOCE_ORT_NODE_PATH=$(abspath $(BUILD))/ort/node_modules $(WHISPER_LAYOUTS) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	cd $(BUILD_ASAN) && ctest --output-on-failure --timeout 900 -j $(JOBS)
+	cd $(BUILD_ASAN) && VOCE_TEST_QUICK=1 ctest --output-on-failure --timeout 900 -j $(JOBS)
 
 # AArch64 (NEON kernels, the FFT's vectors on NEON): Debian's cross compiler, the tests
 # under qemu-user (packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user).
@@ -57,19 +63,20 @@ test-arm: refs
 	  || { echo "test-arm needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user"; exit 1; }
 	cmake -S . -B $(BUILD_ARM) -DCMAKE_TOOLCHAIN_FILE=$(abspath cmake/aarch64-linux-gnu.cmake) \
 	  -DCMAKE_BUILD_TYPE=Release -DVOCE_BENCH=OFF -DVOCE_FUZZ=OFF \
-	  -DVOCE_ORT_NODE_PATH=$(abspath $(BUILD))/ort/node_modules >/dev/null
+	  -DVOCE_ORT_NODE_PATH=$(abspath $(BUILD))/ort/node_modules $(WHISPER_LAYOUTS) >/dev/null
 	cmake --build $(BUILD_ARM) -j $(JOBS)
 	cd $(BUILD_ARM) && VOCE_EMULATOR="$(QEMU_ARM)" VOCE_TEST_QUICK=1 \
 	  ctest --output-on-failure --timeout 900 -j $(JOBS) -E '$(ARM_SKIP)'
 	cd $(BUILD_ARM) && VOCE_ISA=c ctest --output-on-failure --timeout 900 -R '^test_gemm$$'
 
 # libFuzzer (clang) on the parsers of untrusted bytes: the .voce reader, the ONNX
-# importer and the WAV parser, FUZZ_SECONDS each, seeded with programs from the writer,
-# the real models and the real WAV files (their first 4 KiB: the headers and some data).
+# importer, the WAV parser and the tokenizer's loaders and encoder, FUZZ_SECONDS each,
+# seeded with programs from the writer, the real models, the real WAV files (their first
+# 4 KiB: the headers and some data), the start of Whisper's vocabularies and the transcripts.
 fuzz:
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DVOCE_FUZZ=ON -DVOCE_TESTS=OFF -DVOCE_BENCH=OFF >/dev/null
-	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_format fuzz_onnx fuzz_wav
-	mkdir -p $(BUILD_FUZZ)/fuzz/corpus/onnx $(BUILD_FUZZ)/fuzz/corpus/wav
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_format fuzz_onnx fuzz_wav fuzz_vocab
+	mkdir -p $(BUILD_FUZZ)/fuzz/corpus/onnx $(BUILD_FUZZ)/fuzz/corpus/wav $(BUILD_FUZZ)/fuzz/corpus/vocab
 	-cp $(VOCE_TEST_DATA)/models/*/*.onnx $(BUILD_FUZZ)/fuzz/corpus/onnx/ 2>/dev/null
 	-cp $(VOCE_TEST_DATA)/audio/*.wav $(VOCE_TEST_DATA)/audio/*/*.wav $(BUILD_FUZZ)/fuzz/corpus/wav/ 2>/dev/null
 	-command -v sox >/dev/null && cd $(BUILD_FUZZ)/fuzz/corpus/wav \
@@ -88,6 +95,16 @@ fuzz:
 	  $(BUILD_FUZZ)/fuzz/corpus/wav >$(BUILD_FUZZ)/fuzz_wav.log 2>&1 \
 	  || { tail -40 $(BUILD_FUZZ)/fuzz_wav.log; exit 1; }
 	@grep -E "stat::number_of_executed_units|Done" $(BUILD_FUZZ)/fuzz_wav.log
+	-for v in gpt2 multilingual; do head -n 400 $(VOCE_TEST_DATA)/models/whisper-assets/$$v.tiktoken \
+	  >$(BUILD_FUZZ)/fuzz/corpus/vocab/$$v && printf '\000' >>$(BUILD_FUZZ)/fuzz/corpus/vocab/$$v; done
+	-for t in $(VOCE_TEST_DATA)/audio/*.txt $(VOCE_TEST_DATA)/audio/*/*.txt; do \
+	  { cat $$t; printf '\005'; } >$(BUILD_FUZZ)/fuzz/corpus/vocab/text-$$(basename $$t); done
+	printf '{"model": {"type": "BPE", "vocab": {"a": 0, "\\u0120": 1}, "merges": ["a a"]}, "added_tokens": [{"id": 9, "content": "<|x|>"}]}\003' \
+	  >$(BUILD_FUZZ)/fuzz/corpus/vocab/tokenizer.json
+	$(BUILD_FUZZ)/fuzz/fuzz_vocab -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+	  $(BUILD_FUZZ)/fuzz/corpus/vocab >$(BUILD_FUZZ)/fuzz_vocab.log 2>&1 \
+	  || { tail -40 $(BUILD_FUZZ)/fuzz_vocab.log; exit 1; }
+	@grep -E "stat::number_of_executed_units|Done" $(BUILD_FUZZ)/fuzz_vocab.log
 
 bench: all refs
 	sh bench/run.sh $(BUILD)

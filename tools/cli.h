@@ -10,6 +10,7 @@ int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_vad(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_transcribe(int argc, char **argv);
 
 /* Print "voce <cmd>: <message>" with voce_last_error() and return 1. */
 int cli_fail(const char *cmd, voce_status st);

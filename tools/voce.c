@@ -11,11 +11,12 @@ static const char usage[] =
     "usage: voce <command> [options]\n"
     "\n"
     "commands:\n"
-    "  compile   compile ONNX models into one .voce program\n"
-    "  info      describe a .voce program: methods, inputs, outputs, metadata\n"
-    "  run       run a method of a program on .npy arrays\n"
-    "  vad       find speech in audio files or a live stream (Silero VAD)\n"
-    "  features  compute a speech model's log-mel features (Whisper, NeMo, Kaldi fbank)\n"
+    "  compile     compile ONNX models into one .voce program\n"
+    "  info        describe a .voce program: methods, inputs, outputs, metadata\n"
+    "  run         run a method of a program on .npy arrays\n"
+    "  vad         find speech in audio files or a live stream (Silero VAD)\n"
+    "  features    compute a speech model's log-mel features (Whisper, NeMo, Kaldi fbank)\n"
+    "  transcribe  speech to text with times (Whisper)\n"
     "\n"
     "'voce <command> --help' describes a command. 'voce --version' prints the version.\n";
 
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "vad")) return cmd_vad(argc - 1, argv + 1);
     if (!strcmp(argv[1], "features")) return cmd_features(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "transcribe")) return cmd_transcribe(argc - 1, argv + 1);
     fprintf(stderr, "voce: unknown command '%s'\n%s", argv[1], usage);
     return 2;
 }

@@ -142,34 +142,30 @@ static voce_status specialise(vc_mgraph *g, const vc_compile_options *o, int *fi
     return VOCE_OK;
 }
 
-/* The model's "voce.state" property (input:output pairs carried between executes,
- * src/runtime/state.h) becomes the program's "state.<method>", checked here so that a
- * wrong name fails at compile time rather than at open. */
-static voce_status add_state_meta(vc_writer *w, const vc_onnx_model *m)
+/* The method's state pairs (input:output carried between executes, src/runtime/state.h)
+ * become the program's "state.<method>", checked here so that a wrong name fails at
+ * compile time rather than at open. They come from the options (a family recipe) or
+ * else from the model's "voce.state" property. */
+static voce_status add_state_meta(vc_writer *w, const vc_onnx_model *m, const char *spec)
 {
     const vc_mgraph *mg = &m->graph;
-    for (int i = 0; i < m->n_props; i++) {
-        if (strcmp(m->prop_keys[i], "voce.state") != 0) continue;
-        int32_t *oi = malloc(sizeof *oi * (size_t)(mg->graphs[0].n_in + 1));
-        int32_t *io = malloc(sizeof *io * (size_t)(mg->graphs[0].n_out + 1));
-        voce_status st = oi && io ? vc_state_parse(m->prop_values[i], mg, oi, io)
-                                  : vc_error(VOCE_ERR_NOMEM, "out of memory");
-        free(oi);
-        free(io);
-        char key[300];
-        snprintf(key, sizeof key, "state.%s", mg->name);
-        vc_meta e = {.key = key, .type = VOCE_META_STRING, .s = m->prop_values[i]};
-        if (!st) st = vc_writer_add_meta(w, &e);
-        return st;
-    }
-    return VOCE_OK;
+    for (int i = 0; i < m->n_props && !spec; i++)
+        if (!strcmp(m->prop_keys[i], "voce.state")) spec = m->prop_values[i];
+    if (!spec) return VOCE_OK;
+    int32_t *oi = malloc(sizeof *oi * (size_t)(mg->graphs[0].n_in + 1));
+    int32_t *io = malloc(sizeof *io * (size_t)(mg->graphs[0].n_out + 1));
+    voce_status st = oi && io ? vc_state_parse(spec, mg, oi, io) : vc_error(VOCE_ERR_NOMEM, "out of memory");
+    free(oi);
+    free(io);
+    char key[300];
+    snprintf(key, sizeof key, "state.%s", mg->name);
+    vc_meta e = {.key = key, .type = VOCE_META_STRING, .s = spec};
+    return st ? st : vc_writer_add_meta(w, &e);
 }
 
 static voce_status add_onnx_meta(vc_writer *w, const vc_onnx_model *m)
 {
     char key[512];
-    voce_status st0 = add_state_meta(w, m);
-    if (st0) return st0;
     for (int i = 0; i < m->n_props; i++) {
         snprintf(key, sizeof key, "onnx.%s", m->prop_keys[i]);
         vc_meta e = {.key = key, .type = VOCE_META_STRING, .s = m->prop_values[i]};
@@ -217,6 +213,7 @@ static voce_status compile_one(vc_writer *w, const vc_compile_options *o, int i,
 {
     voce_status st = compile_method(&m->graph, o, report, i, qlog);
     if (!st) st = vc_writer_add_method(w, &m->graph);
+    if (!st) st = add_state_meta(w, m, o->state[i]);
     if (!st) st = add_onnx_meta(w, m);
     if (st) vc_error_prefix(st, "%s (method '%s'): ", o->onnx_path[i], m->graph.name);
     return st;
@@ -254,6 +251,7 @@ voce_status vc_compile(const vc_compile_options *o, const char *out_path, vc_com
     vc_compile_options *x = malloc(sizeof *x);
     voce_status st = plan && x ? vc_family_expand(o, plan, x) : vc_error(VOCE_ERR_NOMEM, "out of memory");
     if (!st) st = compile_expanded(x, out_path, report);
+    if (plan) vc_family_plan_free(plan);
     free(plan);
     free(x);
     return st;

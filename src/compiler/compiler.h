@@ -53,6 +53,9 @@ typedef struct vc_compile_options {
     int n_typed_meta;                        /* typed entries (arrays), written before meta_key */
     vc_meta typed_meta[VC_COMPILE_MAX];
     const char *family;                      /* a model-family recipe, e.g. "silero-vad" */
+    /* Method state pairs "in:out,..." per input (src/runtime/state.h), for models whose
+     * ONNX file does not say (a recipe knows them); NULL: the file's voce.state, if any. */
+    const char *state[VC_COMPILE_MAX];
     int no_fold;                             /* skip constant folding (for tests) */
     vc_quant_options quant;
 } vc_compile_options;
@@ -78,12 +81,18 @@ vc_compile_options vc_compile_options_default(void);
 /* Model-family recipes: they inspect the model and fill in the methods, specialisations
  * and metadata the family's runner needs (see docs/format.md, "Family metadata").
  * The plan holds the strings the expanded options point to. */
+#define VC_FAMILY_OWNED 16
 typedef struct vc_family_plan {
     char text[VC_COMPILE_MAX][64];
     int n_text;
     int64_t ints[4][8];         /* integer-array metadata */
     const char *strings[4][8];  /* string-array metadata */
+    char paths[8][1024];        /* model files found in a directory */
+    int n_owned;
+    void *owned[VC_FAMILY_OWNED]; /* malloc'd blocks (blobs, arrays), vc_family_plan_free */
 } vc_family_plan;
+
+void vc_family_plan_free(vc_family_plan *plan);
 
 /* The families known, comma-separated, for help texts. */
 const char *vc_family_names(void);

@@ -78,30 +78,6 @@ static void add_shape(vc_compile_options *x, const char *name, const char *value
     x->shape_method[x->n_shape++] = method;
 }
 
-static void add_ints(vc_compile_options *x, const char *key, const int64_t *v, int n)
-{
-    vc_meta m = {.key = key, .type = VOCE_META_INTS, .data = v, .count = (uint64_t)n};
-    x->typed_meta[x->n_typed_meta++] = m;
-}
-
-static void add_strings(vc_compile_options *x, const char *key, const char *const *v, int n)
-{
-    vc_meta m = {.key = key, .type = VOCE_META_STRINGS, .strings = v, .count = (uint64_t)n};
-    x->typed_meta[x->n_typed_meta++] = m;
-}
-
-static void add_string(vc_compile_options *x, const char *key, const char *v)
-{
-    vc_meta m = {.key = key, .type = VOCE_META_STRING, .s = v};
-    x->typed_meta[x->n_typed_meta++] = m;
-}
-
-static void add_int(vc_compile_options *x, const char *key, int64_t v)
-{
-    vc_meta m = {.key = key, .type = VOCE_META_INT, .i = v};
-    x->typed_meta[x->n_typed_meta++] = m;
-}
-
 /* One method per rate: vad_16000 (window 512) and maybe vad_8000 (window 256). */
 static void add_methods(const char *path, const silero_io *io, vc_family_plan *p, vc_compile_options *x)
 {
@@ -125,10 +101,10 @@ static void add_methods(const char *path, const silero_io *io, vc_family_plan *p
             add_shape(x, "state", "2,1,128", m);
         }
     }
-    add_ints(x, "vad.sample_rates", rate, rates);
-    add_ints(x, "vad.windows", window, rates);
-    add_ints(x, "vad.contexts", context, rates);
-    add_strings(x, "vad.methods", methods, rates);
+    vc_family_ints(x, "vad.sample_rates", rate, rates);
+    vc_family_ints(x, "vad.windows", window, rates);
+    vc_family_ints(x, "vad.contexts", context, rates);
+    vc_family_strings(x, "vad.methods", methods, rates);
 }
 
 voce_status vc_family_silero_vad(const vc_compile_options *o, vc_family_plan *p, vc_compile_options *x)
@@ -142,8 +118,8 @@ voce_status vc_family_silero_vad(const vc_compile_options *o, vc_family_plan *p,
     voce_status st = inspect(o->onnx_path[0], &io);
     if (st) return st;
     x->n_inputs = 0;
-    add_string(x, "voce.family", "silero-vad");
-    add_int(x, "silero.version", io.version);
+    vc_family_string(x, "voce.family", "silero-vad");
+    vc_family_int(x, "silero.version", io.version);
     add_methods(o->onnx_path[0], &io, p, x);
     const char **sin = p->strings[1], **sout = p->strings[2];
     int n_state = io.version == 4 ? 2 : 1;
@@ -151,9 +127,9 @@ voce_status vc_family_silero_vad(const vc_compile_options *o, vc_family_plan *p,
     sin[1] = "c";
     sout[0] = io.version == 4 ? "hn" : "stateN";
     sout[1] = "cn";
-    add_string(x, "vad.input", "input");
-    add_string(x, "vad.output", "output");
-    add_strings(x, "vad.state_inputs", sin, n_state);
-    add_strings(x, "vad.state_outputs", sout, n_state);
+    vc_family_string(x, "vad.input", "input");
+    vc_family_string(x, "vad.output", "output");
+    vc_family_strings(x, "vad.state_inputs", sin, n_state);
+    vc_family_strings(x, "vad.state_outputs", sout, n_state);
     return VOCE_OK;
 }

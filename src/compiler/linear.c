@@ -68,7 +68,7 @@ int vc_linear_match(const vc_mgraph *g, const vc_node *n, vc_linear *l, char *wh
 void vc_linear_weights(const vc_linear *l, float *W, float *bias)
 {
     const float *B = l->wv->data;
-    for (int64_t n = 0; n < l->N; n++)
+    for (int64_t n = 0; W && n < l->N; n++)
         for (int64_t k = 0; k < l->K; k++)
             W[n * l->K + k] = l->alpha * (l->trans_b ? B[n * l->K + k] : B[k * l->N + n]);
     if (!l->cv || !bias) return;
@@ -128,16 +128,19 @@ static voce_status rewrite(vc_mgraph *g, int gi, int i, const vc_linear *l, int 
                            const vc_value *extra)
 {
     int has_bias = l->cv || extra;
-    float *W = vc_pool_alloc_aligned(&g->pool, sizeof(float) * (size_t)(l->N * l->K), 64);
+    /* weights already stored [N, K] and not scaled are used as they are: a tied
+     * embedding read by a Gather as well stays one copy */
+    int same = l->trans_b && l->alpha == 1.0f;
+    float *W = same ? NULL : vc_pool_alloc_aligned(&g->pool, sizeof(float) * (size_t)(l->N * l->K), 64);
     float *bias = has_bias ? vc_pool_alloc_aligned(&g->pool, sizeof(float) * (size_t)l->N, 64) : NULL;
     int32_t *in = vc_pool_alloc(&g->pool, sizeof(int32_t) * 3);
-    if (!W || (has_bias && !bias) || !in) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    if ((!same && !W) || (has_bias && !bias) || !in) return vc_error(VOCE_ERR_NOMEM, "out of memory");
     vc_linear_weights(l, W, bias);
     for (int64_t n = 0; extra && n < l->N; n++)
         bias[n] = (l->cv ? bias[n] : 0.0f) + ((const float *)extra->data)[n];
     const char *base = l->wv->name && *l->wv->name ? l->wv->name : "w";
     int64_t wd[2] = {l->N, l->K};
-    int vw = vc_add_const(g, base, ".nk", VOCE_DTYPE_F32, 2, wd, W);
+    int vw = same ? (int)(l->wv - g->values) : vc_add_const(g, base, ".nk", VOCE_DTYPE_F32, 2, wd, W);
     int vb = has_bias ? vc_add_const(g, base, ".bias", VOCE_DTYPE_F32, 1, &l->N, bias) : -1;
     if (vw < 0 || (has_bias && vb < 0)) return vc_error(VOCE_ERR_NOMEM, "out of memory");
     vc_node *mm = &g->graphs[gi].nodes[i];

@@ -90,6 +90,8 @@ def cases():
         matmul_case("linear_encoder", r(1, 300, 256), r(256, 1024), r(1024), atol=1e-4),
         gemm_case("linear_gemm_transb", r(6, 40), r(30, 40), r(30), trans_b=1, alpha=0.5,
                   beta=2.0),
+        # weights stored [N, K] already: used as they are, no copy
+        gemm_case("linear_gemm_transb_as_is", r(6, 40), r(30, 40), r(30), trans_b=1),
         gemm_case("linear_gemm_scalar_c", r(6, 40), r(40, 30), r(1), alpha=1.5, beta=-1.0),
         gemm_case("linear_gemm_no_c", r(1, 40), r(40, 30)),
         gemm_case("linear_gemm_matrix_c", r(6, 40), r(40, 30), r(6, 30)),

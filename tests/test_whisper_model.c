@@ -1,0 +1,168 @@
+/* Whisper exports compiled with `--family whisper` against PyTorch: random-weight
+ * English-only and multilingual models written by tests/ref/gen_whisper_layouts.py
+ * (the reference model is tests/ref/whisper_torch.py, independent of the export
+ * script). Checked: the encoder's cross-attention keys and values, teacher-forced
+ * logits and alignment-head attention for 20 tokens at once, and 128 greedy steps one
+ * token at a time through the in-place KV cache, token for token. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/compiler.h"
+#include "core/npy.h"
+#include "harness.h"
+#include "models/whisper/model.h"
+
+static char refdir[1024];
+
+/* VOCE_WHISPER_LAYOUTS, set by tests/CMakeLists.txt; else the build directory's copy. */
+static const char *ref_root(void)
+{
+    const char *l = getenv("VOCE_WHISPER_LAYOUTS"), *b = getenv("VOCE_BUILD_DIR");
+    if (l && *l) snprintf(refdir, sizeof refdir, "%s", l);
+    else snprintf(refdir, sizeof refdir, "%s/whisper-layouts", b ? b : ".");
+    return refdir;
+}
+
+static int load_npy(const char *model, const char *name, vc_tensor *t)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s/ref/%s.npy", ref_root(), model, name);
+    voce_status st = vc_npy_read(path, t);
+    if (st) vt_fail(__FILE__, __LINE__, "%s: %s", path, voce_last_error());
+    return st == VOCE_OK;
+}
+
+/* Largest |a - b| relative to the largest |b|. */
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+    double d = 0, m = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return d / m;
+}
+
+static int open_layout(const char *model, const char *layout, voce_program **p, vc_whisper_model *m)
+{
+    char dir[1200], out[1200];
+    snprintf(dir, sizeof dir, "%s/%s/%s", ref_root(), model, layout);
+    snprintf(out, sizeof out, "%s", vt_tmp("whisper.voce"));
+    vc_compile_options o = vc_compile_options_default();
+    o.onnx_path[o.n_inputs++] = dir;
+    o.family = "whisper";
+    voce_status st = vc_compile(&o, out, NULL);
+    if (!st) st = voce_program_open(out, NULL, p);
+    voce_method_options mo = voce_method_options_default();
+    mo.threads = 1;
+    if (!st) st = vc_whisper_model_open(m, *p, &mo);
+    if (st) vt_fail(__FILE__, __LINE__, "%s: %s", dir, voce_last_error());
+    return st == VOCE_OK;
+}
+
+static void check_encoder(const char *model, vc_whisper_model *m)
+{
+    vc_tensor mel;
+    if (!load_npy(model, "mel", &mel)) return;
+    voce_status st = vc_whisper_model_encode(m, mel.data);
+    free(mel.data);
+    CHECK_OK(st);
+    for (int l = 0; l < 2 * m->d.n_text_layer; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "cross_%c_%d", l % 2 ? 'v' : 'k', l / 2);
+        vc_tensor want;
+        voce_tensor got;
+        if (!load_npy(model, name, &want)) return;
+        CHECK_OK(voce_method_output(m->enc, m->enc_cross[l], &got));
+        double d = rel_diff(got.data, want.data, (size_t)vc_numel(&want));
+        free(want.data);
+        CHECK_MSG(d < 1e-4, "%s %s: relative difference %g", model, name, d);
+    }
+}
+
+static void check_teacher_forced(const char *model, vc_whisper_model *m)
+{
+    vc_tensor tok, want, walign;
+    if (!load_npy(model, "tf_tokens", &tok) || !load_npy(model, "tf_logits", &want) ||
+        !load_npy(model, "tf_alignment", &walign))
+        return;
+    int n = (int)tok.dims[1];
+    int32_t ids[64];
+    for (int i = 0; i < n && i < 64; i++) ids[i] = (int32_t)vc_get_int(&tok, i);
+    const float *logits, *align;
+    int n_al = 0;
+    voce_status st = vc_whisper_model_reset(m);
+    if (!st) st = vc_whisper_model_decode(m, ids, n, &logits);
+    if (!st) st = vc_whisper_model_alignment(m, &align, &n_al);
+    double dl = st ? 1 : rel_diff(logits, want.data, (size_t)vc_numel(&want));
+    double da = st ? 1 : rel_diff(align, walign.data, (size_t)vc_numel(&walign));
+    free(tok.data);
+    free(want.data);
+    free(walign.data);
+    CHECK_OK(st);
+    CHECK(n_al == n);
+    CHECK_MSG(dl < 1e-4, "%s: teacher-forced logits differ by %g (relative)", model, dl);
+    CHECK_MSG(da < 1e-4, "%s: alignment attention differs by %g (relative)", model, da);
+}
+
+static void check_greedy(const char *model, vc_whisper_model *m)
+{
+    vc_tensor prompt, want;
+    if (!load_npy(model, "greedy_prompt", &prompt) || !load_npy(model, "greedy_tokens", &want)) return;
+    int32_t seq[8];
+    int np = (int)vc_numel(&prompt), steps = (int)vc_numel(&want), agree = 0;
+    if (vt_quick() && steps > 16) steps = 16; /* under qemu: the same path, fewer steps */
+    for (int i = 0; i < np && i < 8; i++) seq[i] = (int32_t)vc_get_int(&prompt, i);
+    const float *logits;
+    voce_status st = vc_whisper_model_reset(m);
+    if (!st) st = vc_whisper_model_decode(m, seq, np, &logits);
+    const float *last = st ? NULL : logits + (size_t)(np - 1) * (size_t)m->d.n_vocab;
+    for (int s = 0; s < steps && !st; s++) {
+        int32_t best = 0;
+        for (int v = 1; v < m->d.n_vocab; v++)
+            if (last[v] > last[best]) best = v;
+        if (best != (int32_t)vc_get_int(&want, s)) break;
+        agree++;
+        if (s + 1 < steps) st = vc_whisper_model_decode(m, &best, 1, &last);
+    }
+    free(prompt.data);
+    free(want.data);
+    CHECK_OK(st);
+    CHECK_MSG(agree == steps, "%s: greedy tokens agree for %d of %d steps", model, agree, steps);
+}
+
+static void run_model(const char *model, const char *layout)
+{
+    char probe[1200];
+    snprintf(probe, sizeof probe, "%s/%s/ref/mel.npy", ref_root(), model);
+    FILE *f = fopen(probe, "rb");
+    if (!f) VT_SKIP("no Whisper references at %s (gen_whisper_layouts makes them)", probe);
+    fclose(f);
+    voce_program *p = NULL;
+    vc_whisper_model m;
+    if (!open_layout(model, layout, &p, &m)) {
+        voce_program_close(p);
+        return;
+    }
+    check_encoder(model, &m);
+    if (!vt_failed()) check_teacher_forced(model, &m);
+    if (!vt_failed()) check_greedy(model, &m);
+    vc_whisper_model_close(&m);
+    voce_program_close(p);
+}
+
+static void test_en_voce(void)
+{
+    if (vt_quick()) VT_SKIP("quick run: the multilingual model covers the same code");
+    run_model("en", "voce");
+}
+static void test_multi_voce(void) { run_model("multi", "voce"); }
+
+int main(void)
+{
+    vt_run("en_voce", test_en_voce);
+    vt_run("multi_voce", test_multi_voce);
+    return vt_finish();
+}
