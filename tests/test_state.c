@@ -153,6 +153,14 @@ static void test_accumulate(void)
     CHECK_OK(voce_method_execute(m));
     CHECK_OK(voce_method_output(m, 0, &acc));
     CHECK(((const float *)acc.data)[3] == 6.0f);
+    /* reorder: rows of the state along its first axis (fixed here at 2) */
+    int swap[2] = {1, 0}, three[3] = {0, 1, 1}, bad[2] = {0, 2};
+    CHECK_OK(voce_method_reorder_state(m, swap, 2));
+    CHECK_OK(voce_method_execute(m));
+    CHECK_OK(voce_method_output(m, 0, &acc));
+    CHECK(((const float *)acc.data)[0] == 10 + x[3] + x[0] && ((const float *)acc.data)[3] == 10 + x[0] + x[3]);
+    CHECK_ERR(voce_method_reorder_state(m, three, 3), VOCE_ERR_SHAPE);
+    CHECK_ERR(voce_method_reorder_state(m, bad, 2), VOCE_ERR_INVALID_ARG);
     CHECK_OK(voce_method_reset_state(m));
     CHECK_ERR(voce_method_output(m, 0, &acc), VOCE_ERR_STATE);
     CHECK_OK(voce_method_execute(m));

@@ -133,6 +133,44 @@ static void check_greedy(const char *model, vc_whisper_model *m)
     CHECK_MSG(agree == steps, "%s: greedy tokens agree for %d of %d steps", model, agree, steps);
 }
 
+/* Beams: after the prompt the caches fan out to 3 sequences fed different tokens; the
+ * one fed the greedy token gives the logits the single sequence gave, and a reorder
+ * that swaps sequences swaps their next logits. */
+static void check_batch(const char *model, vc_whisper_model *m)
+{
+    vc_tensor prompt;
+    if (!load_npy(model, "greedy_prompt", &prompt)) return;
+    int32_t seq[8];
+    int np = (int)vc_numel(&prompt);
+    for (int i = 0; i < np && i < 8; i++) seq[i] = (int32_t)vc_get_int(&prompt, i);
+    free(prompt.data);
+    size_t V = (size_t)m->d.n_vocab;
+    float *one = malloc(V * sizeof *one), *two = malloc(V * sizeof *two);
+    const float *logits;
+    int32_t toks[3] = {seq[np - 1] == 1 ? 2 : 1, 3, 7}, next[3] = {11, 13, 17};
+    voce_status st = one && two ? vc_whisper_model_reset(m) : VOCE_ERR_NOMEM;
+    if (!st) st = vc_whisper_model_decode(m, seq, np, &logits);
+    if (!st) st = vc_whisper_model_decode(m, &toks[0], 1, &logits);
+    if (!st) memcpy(one, logits, V * sizeof *one);
+    if (!st) st = vc_whisper_model_decode(m, &next[0], 1, &logits);
+    if (!st) memcpy(two, logits, V * sizeof *two);
+    int src[3] = {0, 0, 0}, swap[3] = {2, 1, 0};
+    if (!st) st = vc_whisper_model_reset(m);
+    if (!st) st = vc_whisper_model_decode(m, seq, np, &logits);
+    if (!st) st = vc_whisper_model_reorder(m, src, 3);
+    if (!st) st = vc_whisper_model_decode_batch(m, 3, toks, 1, &logits);
+    double d1 = st ? 1 : rel_diff(logits, one, V);
+    if (!st) st = vc_whisper_model_reorder(m, swap, 3);
+    int32_t next_swapped[3] = {next[2], next[1], next[0]};
+    if (!st) st = vc_whisper_model_decode_batch(m, 3, next_swapped, 1, &logits);
+    double d2 = st ? 1 : rel_diff(logits + 2 * V, two, V);
+    free(one);
+    free(two);
+    CHECK_OK(st);
+    CHECK_MSG(d1 < 1e-5, "%s: sequence 0 of a batch of 3 differs from the single sequence by %g", model, d1);
+    CHECK_MSG(d2 < 1e-5, "%s: after a reorder, the moved sequence differs by %g", model, d2);
+}
+
 static void run_model(const char *model, const char *layout)
 {
     char probe[1200];
@@ -149,6 +187,7 @@ static void run_model(const char *model, const char *layout)
     check_encoder(model, &m);
     if (!vt_failed()) check_teacher_forced(model, &m);
     if (!vt_failed()) check_greedy(model, &m);
+    if (!vt_failed()) check_batch(model, &m);
     vc_whisper_model_close(&m);
     voce_program_close(p);
 }

@@ -407,11 +407,11 @@ def build_modules(dims, w, align):
         @staticmethod
         def forward(ctx, q, k, v, offset, num_heads, scale, causal, with_probs):
             b, nq, hd = q.shape
-            nk = k.shape[1]
+            bk, nk = k.shape[0], k.shape[1]  # bk 1: keys shared by the whole batch
             dh = hd // num_heads
             qh = q.reshape(b, nq, num_heads, dh).transpose(1, 2)
-            kh = k.reshape(b, nk, num_heads, dh).transpose(1, 2)
-            vh = v.reshape(b, nk, num_heads, dh).transpose(1, 2)
+            kh = k.reshape(bk, nk, num_heads, dh).transpose(1, 2)
+            vh = v.reshape(bk, nk, num_heads, dh).transpose(1, 2)
             s = (qh @ kh.transpose(2, 3)) * scale
             if causal:
                 keep = torch.arange(nk)[None, :] <= int(offset) + torch.arange(nq)[:, None]
@@ -528,7 +528,8 @@ def build_modules(dims, w, align):
                 x = x + lin(P, a, p + "cross_attn.out")
                 x = x + mlp(P, x, p)
             x = ln(P, x, "decoder.ln")
-            logits = LogitsGemm.apply(x[0], out_emb)[None]
+            # one Gemm over every row of the batch: [B * n, d] x [V, d]^T
+            logits = LogitsGemm.apply(x.reshape(-1, x.shape[2]), out_emb).reshape(x.shape[0], n, -1)
             alignment = torch.cat(align_parts, dim=0) if len(align_parts) > 1 else align_parts[0]
             return (logits,) + tuple(new_caches) + (alignment,)
 
@@ -555,7 +556,12 @@ def export_graphs(dims, w, align, out_dir, opset):
         tokens = torch.zeros(1, 3, dtype=torch.int64)
         offset = torch.tensor(2, dtype=torch.int64)
         caches = [torch.zeros(1, dims["n_text_ctx"], d) for _ in self_in]
-        dyn = {"tokens": {1: "n_tokens"}, "logits": {1: "n_tokens"}, "alignment": {1: "n_tokens"}}
+        # a batch of sequences (beams, best-of candidates) decodes in lockstep; the cross
+        # keys and values stay one copy for all of them
+        dyn = {"tokens": {0: "batch", 1: "n_tokens"}, "logits": {0: "batch", 1: "n_tokens"},
+               "alignment": {1: "n_tokens"}}
+        for name in self_in + self_out:
+            dyn[name] = {0: "batch"}
         torch.onnx.export(dec, (tokens, offset) + tuple(cross) + tuple(caches),
                           os.path.join(out_dir, "decoder.onnx"), opset_version=opset,
                           input_names=["tokens", "offset"] + cross_names + self_in,
@@ -760,12 +766,12 @@ def run(args):
     export_graphs(dims, w, facts["alignment_heads"], args.output, args.opset)
     meta = metadata(dims, facts, name)
     L, d = dims["n_text_layer"], dims["n_text_state"]
-    shapes = {"logits": [1, "n_tokens", dims["n_vocab"]],
+    shapes = {"logits": ["batch", "n_tokens", dims["n_vocab"]],
               "alignment": [len(facts["alignment_heads"]), "n_tokens", dims["n_audio_ctx"]]}
     for l in range(L):
         for kv in "kv":
             shapes["cross_%s_%d" % (kv, l)] = [1, dims["n_audio_ctx"], d]
-            shapes["self_%s_out_%d" % (kv, l)] = [1, dims["n_text_ctx"], d]
+            shapes["self_%s_out_%d" % (kv, l)] = ["batch", dims["n_text_ctx"], d]
     finish_file(os.path.join(args.output, "encoder.onnx"), meta, shapes)
     state = ",".join("self_%s_%d:self_%s_out_%d" % (kv, l, kv, l) for l in range(L) for kv in "kv")
     finish_file(os.path.join(args.output, "decoder.onnx"), dict(meta, **{"voce.state": state}), shapes)

@@ -361,20 +361,65 @@ static voce_status input_room(voce_method *m, size_t i, size_t nbytes)
 }
 
 /* A state input of fixed shape starts as zeros (an empty cache, a cleared recurrent
- * state), so it needs no set_input. */
+ * state), so it needs no set_input; so does one whose only free dimension is the first,
+ * taken as a batch of 1 (voce_method_reorder_state grows it). */
 static voce_status zero_state_input(voce_method *m, int i)
 {
     const vc_value *v = &m->mg->values[m->mg->graphs[0].in[i]];
-    int64_t numel = v->rank >= 0 ? vc_shape_numel(v->rank, v->dims) : -1;
-    if (numel < 0 || !voce_dtype_size(v->dtype)) return VOCE_OK; /* a free dim: caller sets it */
+    if (v->rank < 1 || !voce_dtype_size(v->dtype)) return VOCE_OK;
+    int64_t dims[VOCE_MAX_RANK];
+    memcpy(dims, v->dims, sizeof dims);
+    if (dims[0] < 0) dims[0] = 1;
+    int64_t numel = vc_shape_numel(v->rank, dims);
+    if (numel < 0) return VOCE_OK; /* another free dim: the caller sets it */
     size_t nb = (size_t)numel * voce_dtype_size(v->dtype);
     voce_status st = input_room(m, (size_t)i, nb);
     if (st) return st;
     memset(m->in_buf[i], 0, nb);
     vc_tensor *x = &m->exec.vals[v - m->mg->values];
     vc_value_tensor(v, x);
+    memcpy(x->dims, dims, sizeof dims);
     x->data = m->in_buf[i];
     m->in_set[i] = 1;
+    return VOCE_OK;
+}
+
+/* State input i's rows along its first axis: new row k = old row src[k]. */
+static voce_status reorder_input(voce_method *m, int i, const int *src, int n)
+{
+    vc_tensor *x = &m->exec.vals[m->mg->graphs[0].in[i]];
+    const vc_value *v = &m->mg->values[m->mg->graphs[0].in[i]];
+    if (!m->in_set[i] || x->rank < 1)
+        return vc_error(VOCE_ERR_STATE, "state input '%s' has no value to reorder", v->name);
+    if (v->dims[0] >= 0 && n != v->dims[0])
+        return vc_error(VOCE_ERR_SHAPE, "state input '%s' has a fixed first dimension of %lld; cannot "
+                        "make it %d", v->name, (long long)v->dims[0], n);
+    size_t row = x->dims[0] ? vc_nbytes(x) / (size_t)x->dims[0] : 0;
+    for (int k = 0; k < n; k++)
+        if (src[k] < 0 || src[k] >= x->dims[0])
+            return vc_error(VOCE_ERR_INVALID_ARG, "reorder: source row %d of '%s' is out of range (%lld rows)",
+                            src[k], v->name, (long long)x->dims[0]);
+    size_t cap = (row * (size_t)n + 63) & ~(size_t)63;
+    unsigned char *p = aligned_alloc(64, cap ? cap : 64);
+    if (!p) return vc_error(VOCE_ERR_NOMEM, "out of memory reordering '%s'", v->name);
+    for (int k = 0; k < n; k++) memcpy(p + (size_t)k * row, (const unsigned char *)x->data + (size_t)src[k] * row, row);
+    free(m->in_buf[i]);
+    m->in_buf[i] = p;
+    m->in_cap[i] = cap;
+    x->data = p;
+    x->dims[0] = n;
+    return VOCE_OK;
+}
+
+voce_status voce_method_reorder_state(voce_method *m, const int *src, int n)
+{
+    if (!m || (!src && n) || n < 0) return vc_error(VOCE_ERR_INVALID_ARG, "reorder_state: bad arguments");
+    for (int i = 0; i < m->mg->graphs[0].n_in; i++) {
+        if (m->state->out_of_in[i] < 0) continue;
+        voce_status st = reorder_input(m, i, src, n);
+        if (st) return st;
+    }
+    m->executed = 0;
     return VOCE_OK;
 }
 

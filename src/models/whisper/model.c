@@ -80,7 +80,7 @@ static voce_status bind_io(vc_whisper_model *m)
 {
     const vc_whisper_dims *d = &m->d;
     int64_t mel[3] = {1, d->n_mels, 2 * d->n_audio_ctx}, cross[3] = {1, d->n_audio_ctx, d->n_text_state};
-    int64_t tok[2] = {1, -1}, logits[3] = {1, -1, d->n_vocab};
+    int64_t tok[2] = {-1, -1}, logits[3] = {-1, -1, d->n_vocab};
     voce_status st = find_io(m->enc, 0, "mel", 3, mel, &m->enc_mel);
     for (int l = 0; l < 2 * d->n_text_layer && !st; l++) {
         char name[32];
@@ -107,7 +107,7 @@ voce_status vc_whisper_model_open(vc_whisper_model *m, const voce_program *prog,
     if (!st) st = voce_method_create(prog, "encoder", opts, &m->enc);
     if (!st) st = voce_method_create(prog, "decoder", opts, &m->dec);
     if (!st) st = bind_io(m);
-    if (!st && !(m->tok64 = malloc(sizeof *m->tok64 * (size_t)m->d.n_text_ctx)))
+    if (!st && !(m->tok64 = malloc(sizeof *m->tok64 * VC_WHISPER_MAX_BATCH * (size_t)m->d.n_text_ctx)))
         st = vc_error(VOCE_ERR_NOMEM, "out of memory");
     if (st) vc_whisper_model_close(m);
     return st;
@@ -140,22 +140,42 @@ voce_status vc_whisper_model_encode(vc_whisper_model *m, const float *mel)
 voce_status vc_whisper_model_reset(vc_whisper_model *m)
 {
     m->offset = 0;
+    m->batch = 1;
     return voce_method_reset_state(m->dec);
+}
+
+voce_status vc_whisper_model_reorder(vc_whisper_model *m, const int *src, int n)
+{
+    if (n < 1 || n > VC_WHISPER_MAX_BATCH)
+        return vc_error(VOCE_ERR_INVALID_ARG, "%d sequences at once; 1 to %d are possible", n, VC_WHISPER_MAX_BATCH);
+    voce_status st = voce_method_reorder_state(m->dec, src, n);
+    if (st) return vc_error_prefix(st, "this Whisper export cannot decode several sequences at once "
+                                   "(re-export it with scripts/export/whisper.py): ");
+    m->batch = n;
+    return VOCE_OK;
 }
 
 voce_status vc_whisper_model_decode(vc_whisper_model *m, const int32_t *tokens, int n, const float **logits)
 {
+    return vc_whisper_model_decode_batch(m, 1, tokens, n, logits);
+}
+
+voce_status vc_whisper_model_decode_batch(vc_whisper_model *m, int batch, const int32_t *tokens, int n,
+                                          const float **logits)
+{
     if (n < 1 || n > m->d.n_text_ctx - m->offset)
         return vc_error(VOCE_ERR_INVALID_ARG, "decoding %d tokens after %d would pass the text context of "
                         "%d tokens", n, m->offset, m->d.n_text_ctx);
-    for (int i = 0; i < n; i++) {
+    if (batch != m->batch)
+        return vc_error(VOCE_ERR_STATE, "decoding %d sequences, the caches hold %d", batch, m->batch);
+    for (int i = 0; i < batch * n; i++) {
         if (tokens[i] < 0 || tokens[i] >= m->d.n_vocab)
             return vc_error(VOCE_ERR_INVALID_ARG, "token %d is outside the vocabulary of %d", (int)tokens[i],
                             m->d.n_vocab);
         m->tok64[i] = tokens[i];
     }
     int64_t off = m->offset;
-    voce_tensor tt = {VOCE_DTYPE_I64, 2, {1, n}, m->tok64, sizeof(int64_t) * (size_t)n};
+    voce_tensor tt = {VOCE_DTYPE_I64, 2, {batch, n}, m->tok64, sizeof(int64_t) * (size_t)(batch * n)};
     voce_tensor to = {VOCE_DTYPE_I64, 0, {0}, &off, sizeof off};
     voce_tensor out;
     voce_status st = voce_method_set_input(m->dec, m->dec_tokens, &tt);

@@ -26,6 +26,7 @@
 #include "voce/runtime.h"
 
 #define VC_WHISPER_MAX_LAYERS 64
+#define VC_WHISPER_MAX_BATCH 64     /* sequences decoded at once (beams, best-of) */
 
 typedef struct vc_whisper_dims {
     int n_mels, n_audio_ctx, n_audio_state, n_audio_head, n_audio_layer;
@@ -47,7 +48,8 @@ typedef struct vc_whisper_model {
     size_t dec_logits, dec_alignment;
     int has_alignment;
     int offset;                 /* tokens decoded since the last reset */
-    int64_t *tok64;             /* n_text_ctx int64 token buffer */
+    int batch;                  /* sequences in the decoder's caches */
+    int64_t *tok64;             /* VC_WHISPER_MAX_BATCH * n_text_ctx int64 tokens */
 } vc_whisper_model;
 
 /* opts may be NULL (defaults). */
@@ -65,7 +67,17 @@ voce_status vc_whisper_model_encode(vc_whisper_model *m, const float *mel);
 voce_status vc_whisper_model_decode(vc_whisper_model *m, const int32_t *tokens, int n,
                               const float **logits);
 
-/* The alignment heads' cross-attention probabilities of the last decode:
+/* The same for `batch` sequences decoded in lockstep (beams, best-of candidates):
+ * tokens [batch][n], logits [batch][n][n_vocab]. batch must be the decoder's current
+ * batch: 1 after a reset, else what the last reorder made. */
+voce_status vc_whisper_model_decode_batch(vc_whisper_model *m, int batch, const int32_t *tokens,
+                                          int n, const float **logits);
+
+/* Sequence k continues from what was sequence src[k]'s cache; there are n sequences
+ * afterwards. Needs an export whose decoder has a batch dimension. */
+voce_status vc_whisper_model_reorder(vc_whisper_model *m, const int *src, int n);
+
+/* The alignment heads' cross-attention probabilities of the last decode (of sequence 0):
  * [n_align][n][n_audio_ctx]. VOCE_ERR_UNSUPPORTED when the export has none. */
 voce_status vc_whisper_model_alignment(const vc_whisper_model *m, const float **weights, int *n_tokens);
 

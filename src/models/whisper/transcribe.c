@@ -15,27 +15,36 @@ static voce_status lm_reset(void *user)
     return vc_whisper_model_reset(&r->model);
 }
 
+/* The sequences advance in lockstep (one batch): each step gives every unfinished
+ * sequence the same number of tokens; a finished one (n_new 0) is fed <|endoftext|> to
+ * keep the batch rectangular, and its row is not read. */
 static voce_status lm_step(void *user, int n_seq, const int32_t *const *tokens, const int *n_new, float *logits)
 {
     vc_whisper_runner *r = user;
-    if (n_seq != 1)
-        return vc_error(VOCE_ERR_UNSUPPORTED, "this Whisper decoder runs one sequence at a time: beam "
-                        "search and best-of are not available yet");
-    if (n_new[0] == 0) return VOCE_OK;
+    int n = 0;
+    for (int i = 0; i < n_seq; i++) {
+        if (n_new[i] && n && n_new[i] != n)
+            return vc_error(VOCE_ERR_INTERNAL, "sequences advance by %d and %d tokens in one step", n, n_new[i]);
+        if (n_new[i]) n = n_new[i];
+    }
+    if (!n) return VOCE_OK;
+    if (n_seq * n > VC_WHISPER_MAX_BATCH * r->model.d.n_text_ctx)
+        return vc_error(VOCE_ERR_INVALID_ARG, "%d sequences of %d tokens at once", n_seq, n);
+    for (int i = 0; i < n_seq; i++)
+        for (int k = 0; k < n; k++) r->batch_tokens[i * n + k] = n_new[i] ? tokens[i][k] : r->model.tok.eot;
     const float *out;
-    voce_status st = vc_whisper_model_decode(&r->model, tokens[0], n_new[0], &out);
+    voce_status st = vc_whisper_model_decode_batch(&r->model, n_seq, r->batch_tokens, n, &out);
     if (st) return st;
     size_t V = (size_t)r->model.d.n_vocab;
-    memcpy(logits, out + (size_t)(n_new[0] - 1) * V, V * sizeof(float));
+    for (int i = 0; i < n_seq; i++)
+        if (n_new[i]) memcpy(logits + (size_t)i * V, out + ((size_t)i * (size_t)n + (size_t)(n - 1)) * V, V * sizeof(float));
     return VOCE_OK;
 }
 
 static voce_status lm_reorder(void *user, const int *src, int n_seq)
 {
-    (void)user;
-    if (n_seq == 1 && src[0] == 0) return VOCE_OK;
-    return vc_error(VOCE_ERR_UNSUPPORTED, "this Whisper decoder runs one sequence at a time: beam "
-                    "search and best-of are not available yet");
+    vc_whisper_runner *r = user;
+    return vc_whisper_model_reorder(&r->model, src, n_seq);
 }
 
 static voce_status token_bytes(void *user, int32_t token, const uint8_t **bytes, size_t *n)
@@ -88,8 +97,8 @@ voce_status vc_whisper_runner_open(vc_whisper_runner *r, const voce_program *pro
     if (!st) st = make_decoder(r);
     if (!st) {
         r->window = malloc(sizeof(float) * (size_t)d->n_mels * 2 * (size_t)d->n_audio_ctx);
-        r->logits = malloc(sizeof(float) * (size_t)d->n_vocab);
-        if (!r->window || !r->logits) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
+        r->batch_tokens = malloc(sizeof(int32_t) * VC_WHISPER_MAX_BATCH * (size_t)d->n_text_ctx);
+        if (!r->window || !r->batch_tokens) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
     }
     if (st) vc_whisper_runner_close(r);
     return st;
@@ -102,7 +111,7 @@ void vc_whisper_runner_close(vc_whisper_runner *r)
     vc_whisper_model_close(&r->model);
     free(r->non_speech);
     free(r->window);
-    free(r->logits);
+    free(r->batch_tokens);
     memset(r, 0, sizeof *r);
 }
 

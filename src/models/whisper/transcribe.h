@@ -14,8 +14,8 @@
  *   vc_whisper_transcript_free(&t);
  *   vc_whisper_runner_close(&r);
  *
- * Beam search and best-of need several decoder sequences at once; the decoder export
- * runs one, so for now they are refused with VOCE_ERR_UNSUPPORTED (docs/whisper.md). */
+ * Beam search and best-of decode several sequences at once, in lockstep, as one batch of
+ * the decoder (its caches reordered between steps with voce_method_reorder_state). */
 #ifndef VC_WHISPER_TRANSCRIBE_H
 #define VC_WHISPER_TRANSCRIBE_H
 
@@ -34,7 +34,7 @@ typedef struct vc_whisper_runner {
     int32_t *non_speech;
     size_t n_non_speech;
     float *window;          /* [n_mels][n_frames] */
-    float *logits;          /* one row, for the decoder's step */
+    int32_t *batch_tokens;  /* the tokens of one lockstep step of every sequence */
 } vc_whisper_runner;
 
 voce_status vc_whisper_runner_open(vc_whisper_runner *r, const voce_program *prog,
