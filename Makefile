@@ -54,10 +54,13 @@ test-sanitize: refs
 # Left out (ARM_SKIP): test_vad_ref and test_quant_ort start voce without VOCE_EMULATOR;
 # test_vad_cli resamples through an arm64 libsoxr that the cross sysroot lacks (its CLI
 # logic is the same on every CPU; test_vad runs the model on Arm); test_qlinear* have no
-# quick mode yet (about 6 minutes under qemu) and start voce directly. A second pass
+# quick mode yet (about 6 minutes under qemu) and start voce directly; whole Whisper
+# transcriptions (test_transcribe_cli, test_whisper_transcribe) decode hundreds of steps
+# through the random model, minutes each under qemu: test_whisper_model runs the Whisper
+# encoder and decoder on Arm against PyTorch. A second pass
 # runs test_gemm with VOCE_ISA=c.
 QEMU_ARM = qemu-aarch64 -L /usr/aarch64-linux-gnu
-ARM_SKIP = ^(test_vad_ref|test_vad_cli|test_quant_ort|test_qlinear.*)$$
+ARM_SKIP = ^(test_vad_ref|test_vad_cli|test_quant_ort|test_qlinear.*|test_transcribe_cli|test_whisper_transcribe|check_whisper_layouts)$$
 test-arm: refs
 	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null \
 	  || { echo "test-arm needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user"; exit 1; }

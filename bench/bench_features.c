@@ -12,6 +12,7 @@
  * and prints one line per front end and path: key=value pairs, times in seconds, with
  * rtf = best time / audio seconds. --write-audio saves the input (float32 .npy) so
  * that bench/features_torch_bench.py times torch on exactly the same samples. */
+#include "bench_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,19 +24,6 @@
 
 #define RATE 16000
 #define BLOCK 4000
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static int fail(const char *what)
 {
@@ -94,14 +82,14 @@ static int bench_one(const char *label, voce_features_kind kind, const float *x,
     if (!pull) return fail("memory");
     for (int r = 0; r < runs; r++) {
         float *out = NULL;
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (voce_features_compute(fe, x, n, &out, &frames)) return fail("compute");
-        t_off[r] = now_s() - t0;
+        t_off[r] = bench_now_s() - t0;
         free(out);
 
         voce_features_reset(fe);
         streamed = 0;
-        t0 = now_s();
+        t0 = bench_now_s();
         for (size_t i = 0; i < n; i += BLOCK) {
             size_t got = 0;
             if (voce_features_push(fe, x + i, n - i < BLOCK ? n - i : BLOCK)) return fail("push");
@@ -116,10 +104,10 @@ static int bench_one(const char *label, voce_features_kind kind, const float *x,
             if (voce_features_pull(fe, pull, BLOCK / 160 + 8, &got)) return fail("pull");
             streamed += got;
         } while (got);
-        t_str[r] = now_s() - t0;
+        t_str[r] = bench_now_s() - t0;
     }
-    qsort(t_off, (size_t)runs, sizeof(double), cmp_double);
-    qsort(t_str, (size_t)runs, sizeof(double), cmp_double);
+    qsort(t_off, (size_t)runs, sizeof(double), bench_cmp_double);
+    qsort(t_str, (size_t)runs, sizeof(double), bench_cmp_double);
     printf("engine=voce frontend=%s path=offline audio_s=%.1f frames=%zu runs=%d best_s=%.4f median_s=%.4f rtf=%.6f\n",
            label, secs, frames, runs, t_off[0], t_off[runs / 2], t_off[0] / secs);
     printf("engine=voce frontend=%s path=stream audio_s=%.1f frames=%zu runs=%d best_s=%.4f median_s=%.4f rtf=%.6f\n",

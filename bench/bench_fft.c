@@ -7,6 +7,7 @@
  *
  * 400 is Whisper's and Silero's 25 ms frame at 16 kHz, 512 Kaldi fbank's padded frame;
  * the others show the mixed-radix and Bluestein paths. */
+#include "bench_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -18,12 +19,6 @@ static double now_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -60,7 +55,7 @@ int main(int argc, char **argv)
             }
             times[k] = (now_ns() - t0) / iters;
         }
-        qsort(times, (size_t)rounds, sizeof(double), cmp_double);
+        qsort(times, (size_t)rounds, sizeof(double), bench_cmp_double);
         size_t m = n % 2 ? n : n / 2, s = m;
         while (s % 2 == 0) s /= 2;
         while (s % 3 == 0) s /= 3;

@@ -7,6 +7,7 @@
  * and at least 5 runs have passed. Prints one line of key=value pairs: runs, median and
  * fastest time per execute in milliseconds. N: kernel threads (0 = one per physical core,
  * the default). Nothing here asserts on time. */
+#include "bench_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +17,6 @@
 #include "voce/voce.h"
 
 #define MAX_RUNS 100000
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static int fail(const char *what)
 {
@@ -67,13 +55,13 @@ static int run(voce_method *m, double seconds, int threads)
     if (!t) return fail("out of memory");
     if (voce_method_execute(m)) { free(t); return fail("execute"); }
     int n = 0;
-    double start = now_ms();
-    while (n < MAX_RUNS && (n < 5 || now_ms() - start < seconds * 1e3)) {
-        double a = now_ms();
+    double start = (bench_now_s() * 1e3);
+    while (n < MAX_RUNS && (n < 5 || (bench_now_s() * 1e3) - start < seconds * 1e3)) {
+        double a = (bench_now_s() * 1e3);
         if (voce_method_execute(m)) { free(t); return fail("execute"); }
-        t[n++] = now_ms() - a;
+        t[n++] = (bench_now_s() * 1e3) - a;
     }
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    qsort(t, (size_t)n, sizeof *t, bench_cmp_double);
     printf("engine=voce threads=%d runs=%d median_ms=%.3f min_ms=%.3f\n", threads, n, t[n / 2], t[0]);
     free(t);
     return 0;

@@ -7,6 +7,7 @@
  * h/c carried (v4); it is replayed until MIN_WINDOWS (default 3000) windows have run.
  * Each window is timed from setting the inputs to reading the outputs, single thread.
  * Prints one line of key=value pairs (times in microseconds, load in milliseconds). */
+#include "bench_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +17,6 @@
 
 #define WINDOW 512
 #define CONTEXT 64
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 #include "wavread.h"
 
@@ -52,14 +40,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_silero: %s must be 16-bit PCM mono 16 kHz\n", argv[2]);
         return 1;
     }
-    double t0 = now_us();
+    double t0 = (bench_now_s() * 1e6);
     voce_program *p;
     voce_method *m;
     if (voce_program_open(argv[1], NULL, &p)) return fail("open");
     voce_method_options mo = voce_method_options_default();
     mo.threads = argc > 4 ? atoi(argv[4]) : 0;
     if (voce_method_create(p, NULL, &mo, &m)) return fail("create");
-    double load_ms = (now_us() - t0) / 1e3;
+    double load_ms = ((bench_now_s() * 1e6) - t0) / 1e3;
     size_t i_h;
     int v4 = voce_method_find_input(m, "h", &i_h) == VOCE_OK;
     int ctx = v4 ? 0 : CONTEXT;
@@ -75,7 +63,7 @@ int main(int argc, char **argv)
         const float *src = pcm + (size_t)(w % (int)nwin) * WINDOW;
         if (ctx) memmove(x, x + WINDOW, sizeof(float) * CONTEXT);
         memcpy(x + ctx, src, sizeof(float) * WINDOW);
-        double a = now_us();
+        double a = (bench_now_s() * 1e6);
         voce_tensor out, st1, st2;
         /* inputs in declaration order: (input, state, sr-free) or (input, h, c) */
         if (voce_method_set_input(m, 0, &tin) || voce_method_set_input(m, 1, &ts1) ||
@@ -85,10 +73,10 @@ int main(int argc, char **argv)
             return fail("window");
         memcpy(s1, st1.data, sizeof(float) * nstate);
         if (v4) memcpy(s2, st2.data, sizeof(float) * nstate);
-        lat[w] = now_us() - a;
+        lat[w] = (bench_now_s() * 1e6) - a;
         speech += *(const float *)out.data > 0.5f;
     }
-    qsort(lat, (size_t)min_windows, sizeof *lat, cmp_double);
+    qsort(lat, (size_t)min_windows, sizeof *lat, bench_cmp_double);
     double sum = 0;
     for (int w = 0; w < min_windows; w++) sum += lat[w];
     printf("engine=voce windows=%d median_us=%.2f p10_us=%.2f p90_us=%.2f mean_us=%.2f load_ms=%.3f speech_frac=%.3f\n",

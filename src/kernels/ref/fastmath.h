@@ -7,6 +7,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Inlined into the loops that call them even where gcc's size heuristics would not (erf
+ * is long): a call in a loop body keeps the loop scalar. */
+#if defined(__GNUC__)
+#define VC_FM_INLINE static inline __attribute__((always_inline))
+#else
+#define VC_FM_INLINE static inline
+#endif
+
 /* Activations. libm's tanhf / expf per element cost more than the gate arithmetic, and
  * calls keep the loops scalar; these are branch-free so that the loops over a gate
  * vectorize, and accurate to a few ulp:
@@ -38,7 +46,7 @@ static inline float u2f(uint32_t u)
 #define F32_ABS 0x7FFFFFFFu
 #define F32_INF 0x7F800000u
 
-static inline float exp_fast(float x)
+VC_FM_INLINE float exp_fast(float x)
 {
     uint32_t u = f2u(x), mag = u & F32_ABS, big = (uint32_t)(mag > 0x42AE0000u); /* 87 */
     big &= (uint32_t)(mag <= F32_INF); /* NaN stays NaN */
@@ -60,9 +68,9 @@ static inline float exp_fast(float x)
     return u2f(f2u(p * u2f((f2u(shifted) - 0x4B400000u + 127u) << 23)) & keep);
 }
 
-static inline float sigmoid_fast(float x) { return 1.0f / (1.0f + exp_fast(-x)); }
+VC_FM_INLINE float sigmoid_fast(float x) { return 1.0f / (1.0f + exp_fast(-x)); }
 
-static inline float tanh_fast(float x)
+VC_FM_INLINE float tanh_fast(float x)
 {
     uint32_t u = f2u(x), mag = u & F32_ABS;
     float ax = u2f(mag), x2 = x * x;
@@ -83,7 +91,7 @@ static inline float tanh_fast(float x)
  * t e^(-x^2 + P(t)), t = 1 / (1 + |x| / 2), whose relative error is below 1.2e-7
  * (Numerical Recipes' erfcc). |x| is clamped to 9 (erf is +-1 in float from 3.9 on);
  * NaN propagates. */
-static inline float erf_fast(float x)
+VC_FM_INLINE float erf_fast(float x)
 {
     uint32_t u = f2u(x), mag = u & F32_ABS;
     uint32_t clamp = (uint32_t)(mag > 0x41100000u) & (uint32_t)(mag <= F32_INF); /* 9 */

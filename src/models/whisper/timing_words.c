@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 #define REPLACEMENT 0xFFFDu
 #define MAX_TOKENS 65536        /* a window holds at most 448 */
@@ -16,31 +17,14 @@
 
 /* ---- Python's UTF-8 decoding with errors="replace" ---- */
 
-/* Decode one character at s[0..n), n >= 1: its code point (U+FFFD for an invalid or
- * truncated sequence) and the bytes it takes. */
+/* One character at s[0..n), n >= 1: its code point (U+FFFD for an ill-formed subpart,
+ * as Python's decode(errors="replace")) and the bytes it takes. */
 static size_t next_char(const unsigned char *s, size_t n, unsigned *cp)
 {
-    unsigned b = s[0], lo = 0x80, hi = 0xBF, need, v;
-    if (b < 0x80) { *cp = b; return 1; }
-    if (b >= 0xC2 && b <= 0xDF) { need = 1; v = b & 0x1F; }
-    else if (b >= 0xE0 && b <= 0xEF) {
-        need = 2; v = b & 0x0F;
-        if (b == 0xE0) lo = 0xA0;        /* overlong */
-        else if (b == 0xED) hi = 0x9F;   /* surrogates */
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        need = 3; v = b & 0x07;
-        if (b == 0xF0) lo = 0x90;        /* overlong */
-        else if (b == 0xF4) hi = 0x8F;   /* above U+10FFFF */
-    } else { *cp = REPLACEMENT; return 1; }
-    size_t i = 1;
-    for (; i <= need; i++) {
-        if (i >= n || s[i] < lo || s[i] > hi) { *cp = REPLACEMENT; return i; }
-        v = (v << 6) | (s[i] & 0x3Fu);
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    *cp = v;
-    return i;
+    uint32_t c;
+    size_t len = vc_utf8_decode((const char *)s, n, &c);
+    *cp = c == VC_UTF8_BAD ? REPLACEMENT : c;
+    return len;
 }
 
 static size_t put_utf8(unsigned cp, char *o)
@@ -90,33 +74,11 @@ static decoded decode(const unsigned char *s, size_t n, char *text, size_t *text
 
 /* ---- Python str operations on UTF-8 ---- */
 
-/* str.isspace() */
-static int py_space(unsigned c)
-{
-    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-           c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-           c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
 /* str.strip() of valid UTF-8 s: the inner slice. */
 static void py_strip(const char **s, size_t *len)
 {
-    const unsigned char *b = (const unsigned char *)*s;
-    size_t lo = 0, hi = *len;
-    while (lo < hi) {
-        unsigned cp;
-        size_t k = next_char(b + lo, hi - lo, &cp);
-        if (!py_space(cp)) break;
-        lo += k;
-    }
-    while (hi > lo) {
-        size_t start = hi - 1;
-        while (start > lo && (b[start] & 0xC0) == 0x80) start--;
-        unsigned cp;
-        next_char(b + start, hi - start, &cp);
-        if (!py_space(cp)) break;
-        hi = start;
-    }
+    size_t lo, hi;
+    vc_utf8_strip(*s, *len, &lo, &hi);
     *s += lo;
     *len = hi - lo;
 }
