@@ -21,6 +21,7 @@
 
 #include "elementwise_impl.h"
 #include "fastmath.h"
+#include "../cpu/cpu.h"
 
 _Static_assert(VC_EW_BLOCK == 8, "the kernels' loops step by 8");
 
@@ -59,7 +60,7 @@ static inline double sigmoid_f64(double x)
 }
 
 /* log(1 + e^x) without overflow: for x > 0 it is x + log1p(e^-x). */
-static inline float softplus_f32(float x)
+VC_FM_INLINE float softplus_f32(float x)
 {
     return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x));
 }
@@ -69,7 +70,7 @@ static inline double softplus_f64(double x)
     return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-static inline float gelu_f32(float x)
+VC_FM_INLINE float gelu_f32(float x)
 {
     return 0.5f * x * (1.0f + erf_fast(x * 0.70710678118654752440f));
 }
@@ -79,7 +80,7 @@ static inline double gelu_f64(double x)
     return 0.5 * x * (1.0 + erf(x * 0.70710678118654752440));
 }
 
-static inline float gelu_tanh_f32(float x)
+VC_FM_INLINE float gelu_tanh_f32(float x)
 {
     return 0.5f * x * (1.0f + tanh_fast(0.79788456080286535588f * (x + 0.044715f * x * x * x)));
 }
@@ -90,7 +91,7 @@ static inline double gelu_tanh_f64(double x)
 }
 
 /* NaN passes through the clamp (both comparisons are false). */
-static inline float clamp01_f32(float v) { return v < 0 ? 0.0f : v > 1 ? 1.0f : v; }
+VC_FM_INLINE float clamp01_f32(float v) { return v < 0 ? 0.0f : v > 1 ? 1.0f : v; }
 static inline double clamp01_f64(double v) { return v < 0 ? 0.0 : v > 1 ? 1.0 : v; }
 
 static inline int64_t neg_i64(int64_t x) { return vc_wrap64(0 - (uint64_t)x); }
@@ -101,8 +102,8 @@ static inline int64_t neg_i64(int64_t x) { return vc_wrap64(0 - (uint64_t)x); }
  * returned when every comparison is false, as numpy's sign and maximum(x, 0)); Clip
  * (a = min, b = max) keeps NaN and gives max when min > max (as numpy); Selu has
  * a = alpha, b = gamma; HardSigmoid a = alpha, b = beta. */
-static void unary_f32(vc_ew_uop op, int64_t n, const float *restrict x, float *restrict o,
-                      const vc_ew_params *p)
+static inline __attribute__((always_inline)) void
+unary_f32_body(vc_ew_uop op, int64_t n, const float *restrict x, float *restrict o, const vc_ew_params *p)
 {
     int64_t i, j;
     n -= n % 8; /* whole blocks; the caller finishes the row */
@@ -200,6 +201,36 @@ static void unary_f32(vc_ew_uop op, int64_t n, const float *restrict x, float *r
         break;
     default: break;
     }
+}
+
+/* The f32 kernels run 8 lanes wide where the CPU has AVX2: the same code compiled twice,
+ * once for the baseline (SSE2, 4 lanes) and once for AVX2 without FMA, so that every
+ * result is the same bit for bit whichever runs (no multiply-add is fused). The
+ * transcendental ones (GELU, SiLU, tanh, exp in softmax) are where whole models spend
+ * time outside the matrix products. VOCE_ISA=c selects the baseline. */
+static void unary_f32_base(vc_ew_uop op, int64_t n, const float *restrict x, float *restrict o,
+                           const vc_ew_params *p)
+{
+    unary_f32_body(op, n, x, o, p);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void unary_f32_avx2(vc_ew_uop op, int64_t n, const float *restrict x,
+                                                           float *restrict o, const vc_ew_params *p)
+{
+    unary_f32_body(op, n, x, o, p);
+}
+#endif
+
+static void unary_f32(vc_ew_uop op, int64_t n, const float *restrict x, float *restrict o, const vc_ew_params *p)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (vc_isa_active() >= VC_ISA_AVX2) {
+        unary_f32_avx2(op, n, x, o, p);
+        return;
+    }
+#endif
+    unary_f32_base(op, n, x, o, p);
 }
 
 static void unary_f64(vc_ew_uop op, int64_t n, const double *restrict x, double *restrict o,

@@ -94,8 +94,10 @@ VC_FM_INLINE float tanh_fast(float x)
 VC_FM_INLINE float erf_fast(float x)
 {
     uint32_t u = f2u(x), mag = u & F32_ABS;
-    uint32_t clamp = (uint32_t)(mag > 0x41100000u) & (uint32_t)(mag <= F32_INF); /* 9 */
-    float ax = u2f(clamp ? 0x41100000u : mag), z = ax * ax;
+    /* |x| above 9 (not NaN) becomes 9; a mask, not a ?:, which gcc turns into a branch
+     * here and then leaves the loop scalar */
+    uint32_t clamp = 0u - ((uint32_t)(mag > 0x41100000u) & (uint32_t)(mag <= F32_INF));
+    float ax = u2f((0x41100000u & clamp) | (mag & ~clamp)), z = ax * ax;
     float p = 1.0f / 685440.0f;
     p = p * z - 1.0f / 75600.0f;
     p = p * z + 1.0f / 9360.0f;

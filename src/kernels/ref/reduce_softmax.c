@@ -11,6 +11,7 @@
 
 #include "fastmath.h"
 #include "reduce_impl.h"
+#include "../cpu/cpu.h"
 
 /* Opset >= 13: softmax along axis (default -1). Before: axis defaults to 1 and the input
  * is taken as 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
@@ -54,7 +55,7 @@ size_t vc_softmax_scratch(const vc_node *n, vc_tensor *const *in, const vc_tenso
  * not vectorize); then one reciprocal per row. */
 enum { EXP_CHUNK = 256 };
 
-static double exp_chunk(const float *x, float m, int64_t n, float *e)
+VC_FM_INLINE double exp_chunk(const float *x, float m, int64_t n, float *e)
 {
     double ps[8] = {0}, s = 0;
     int64_t n8 = n & ~(int64_t)7;
@@ -66,7 +67,7 @@ static double exp_chunk(const float *x, float m, int64_t n, float *e)
     return s;
 }
 
-static float row_max(const float *x, int64_t R)
+VC_FM_INLINE float row_max(const float *x, int64_t R)
 {
     float mx[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
                    -INFINITY, -INFINITY, -INFINITY, -INFINITY};
@@ -79,7 +80,7 @@ static float row_max(const float *x, int64_t R)
     return m;
 }
 
-static void row_f32(const float *xo, float *yo, int64_t R, int log_form)
+VC_FM_INLINE void row_f32_body(const float *xo, float *yo, int64_t R, int log_form)
 {
     float m = row_max(xo, R), e[EXP_CHUNK];
     double s = 0;
@@ -95,6 +96,32 @@ static void row_f32(const float *xo, float *yo, int64_t R, int log_form)
         float inv = (float)(1.0 / s);
         for (int64_t r = 0; r < R; r++) yo[r] *= inv;
     }
+}
+
+/* Compiled for the baseline and for AVX2 without FMA (the same results bit for bit), as
+ * elementwise_math.c's f32 kernels: the exponentials of attention's softmax are most of
+ * what a transformer encoder spends outside its matrix products. */
+static void row_f32_base(const float *xo, float *yo, int64_t R, int log_form)
+{
+    row_f32_body(xo, yo, R, log_form);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void row_f32_avx2(const float *xo, float *yo, int64_t R, int log_form)
+{
+    row_f32_body(xo, yo, R, log_form);
+}
+#endif
+
+static void row_f32(const float *xo, float *yo, int64_t R, int log_form)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (vc_isa_active() >= VC_ISA_AVX2) {
+        row_f32_avx2(xo, yo, R, log_form);
+        return;
+    }
+#endif
+    row_f32_base(xo, yo, R, log_form);
 }
 
 void vc_softmax_row_f32(const float *x, float *y, int64_t n) { row_f32(x, y, n, 0); }
