@@ -10,14 +10,20 @@
  *   tanh_fast    relative 5e-7.
  *   erf_fast     absolute 2e-7, and relative 1e-6 where |x| < 0.75 (the series) and the
  *                result is a normal float (subnormals carry fewer significant bits).
- * NaN in, NaN out, for all four. */
+ * NaN in, NaN out, for all four.
+ *
+ * Also: the f32 elementwise kernels and softmax rows compiled for AVX2 give the bits the
+ * baseline build gives (NaN for NaN, payloads aside), for every float unary op over the
+ * same sweep (run where the CPU has AVX2). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
+#include "kernels/ref/elementwise_impl.h"
 #include "kernels/ref/fastmath.h"
+#include "kernels/ref/reduce_impl.h"
 
 typedef struct {
     const char *name;
@@ -79,9 +85,57 @@ static void test_specials(void)
     CHECK(sigmoid_fast(INFINITY) == 1.0f);
 }
 
+/* Every 997th bit pattern, as the sweep above (every 9973rd in quick runs), in whole
+ * blocks of 8. */
+static int64_t sweep_values(float *x, int64_t cap)
+{
+    int64_t n = 0;
+    uint64_t step = vt_quick() ? 9973 : 997;
+    for (uint64_t u = 0; u <= 0xFFFFFFFFu && n < cap; u += step) {
+        uint32_t b = (uint32_t)u;
+        memcpy(&x[n++], &b, sizeof b);
+    }
+    return n - n % 8;
+}
+
+static void test_isa_bits(void)
+{
+    if (!vc_isa_supported(VC_ISA_AVX2)) VT_SKIP("the CPU has no AVX2: nothing to compare");
+    enum { CAP = 4400000 };
+    static float x[CAP], a[CAP], b[CAP];
+    int64_t n = sweep_values(x, CAP);
+    static const vc_ew_uop ops[] = {VC_EW_NEG, VC_EW_ABS, VC_EW_SIGN, VC_EW_RELU, VC_EW_CLIP, VC_EW_SQRT,
+                                    VC_EW_EXP, VC_EW_LOG, VC_EW_RECIPROCAL, VC_EW_FLOOR, VC_EW_CEIL,
+                                    VC_EW_ROUND, VC_EW_TANH, VC_EW_SIGMOID, VC_EW_ERF, VC_EW_GELU,
+                                    VC_EW_GELU_TANH, VC_EW_SOFTPLUS, VC_EW_SOFTSIGN, VC_EW_LEAKY_RELU,
+                                    VC_EW_ELU, VC_EW_SELU, VC_EW_HARD_SIGMOID, VC_EW_HARD_SWISH};
+    vc_ew_params prm = {0.3, 1.7, 0, 0};
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        vc_ew_unary_f32_isa(VC_ISA_C, ops[k], n, x, a, &prm);
+        vc_ew_unary_f32_isa(VC_ISA_AVX2, ops[k], n, x, b, &prm);
+        int64_t i = 0; /* the same bits, or NaN both (floor of a signalling NaN quiets it either way) */
+        while (i < n && (!memcmp(&a[i], &b[i], sizeof(float)) || (isnan(a[i]) && isnan(b[i])))) i++;
+        CHECK_MSG(i == n, "unary op %d: AVX2 build differs at x = %a: %a vs %a", (int)ops[k], x[i], a[i], b[i]);
+    }
+    /* softmax rows of finite values, lengths around the 256-element chunks */
+    int64_t off = 0;
+    for (int64_t len = 1; off + len < n && len < 3000; len = len * 3 + 1) {
+        float *row = a;
+        for (int64_t i = 0; i < len; i++) row[i] = isfinite(x[off + i]) ? fmodf(x[off + i], 60.0f) : -1.0f;
+        for (int log_form = 0; log_form < 2; log_form++) {
+            vc_softmax_row_f32_isa(VC_ISA_C, row, b, len, log_form);
+            vc_softmax_row_f32_isa(VC_ISA_AVX2, row, b + len, len, log_form);
+            CHECK_MSG(memcmp(b, b + len, sizeof(float) * (size_t)len) == 0, "softmax row of %lld: AVX2 build differs",
+                      (long long)len);
+        }
+        off += len;
+    }
+}
+
 int main(void)
 {
     vt_run("sweep", test_sweep);
     vt_run("specials", test_specials);
+    vt_run("isa_bits", test_isa_bits);
     return vt_finish();
 }

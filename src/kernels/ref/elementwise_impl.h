@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../../core/tensor.h"
+#include "../cpu/cpu.h"
 
 /* Elements per stack chunk when converting between storage and compute dtypes. */
 #define VC_EW_CHUNK 256
@@ -170,6 +171,12 @@ void vc_ew_binary_k(const vc_ew_binary_plan *p, int64_t n, const void *a, const 
  * done) for the other ops and dtypes and for rows shorter than a block. */
 int vc_ew_scalar_k(const vc_ew_binary_plan *p, int64_t n, const void *a, int64_t sa,
                    const void *b, void *o);
+
+/* The f32 kernel of op on the whole blocks of n (n rounded down to a multiple of 8), as
+ * compiled for isa: the baseline, or AVX2 without FMA on x86-64 when isa >= AVX2 (which
+ * the CPU must run). Both give the same bits (NaN payloads aside); tests/test_fastmath.c checks it. */
+void vc_ew_unary_f32_isa(vc_isa isa, vc_ew_uop op, int64_t n, const float *x, float *o,
+                         const vc_ew_params *p);
 
 /* out = f(x), same element count. */
 void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out);

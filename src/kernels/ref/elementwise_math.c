@@ -222,15 +222,20 @@ __attribute__((target("avx2"))) static void unary_f32_avx2(vc_ew_uop op, int64_t
 }
 #endif
 
-static void unary_f32(vc_ew_uop op, int64_t n, const float *restrict x, float *restrict o, const vc_ew_params *p)
+void vc_ew_unary_f32_isa(vc_isa isa, vc_ew_uop op, int64_t n, const float *x, float *o, const vc_ew_params *p)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (vc_isa_active() >= VC_ISA_AVX2) {
+    if (isa >= VC_ISA_AVX2) {
         unary_f32_avx2(op, n, x, o, p);
         return;
     }
 #endif
     unary_f32_base(op, n, x, o, p);
+}
+
+static void unary_f32(vc_ew_uop op, int64_t n, const float *restrict x, float *restrict o, const vc_ew_params *p)
+{
+    vc_ew_unary_f32_isa(vc_isa_active(), op, n, x, o, p);
 }
 
 static void unary_f64(vc_ew_uop op, int64_t n, const double *restrict x, double *restrict o,

@@ -51,6 +51,9 @@ voce_status vc_log_softmax_run(const vc_node *n, vc_tensor *const *in, vc_tensor
  * Softmax op computes each row; voce:Attention uses it so that the fused form rounds
  * as the unfused graph does. */
 void vc_softmax_row_f32(const float *x, float *y, int64_t n);
+/* The same (log_form: LogSoftmax) as compiled for isa: the baseline, or AVX2 without FMA
+ * when isa >= AVX2 (the same bits; tests/test_fastmath.c checks it). */
+void vc_softmax_row_f32_isa(vc_isa isa, const float *x, float *y, int64_t n, int log_form);
 
 voce_status vc_arg_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out);
 size_t vc_arg_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out);

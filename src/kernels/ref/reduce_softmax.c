@@ -113,15 +113,20 @@ __attribute__((target("avx2"))) static void row_f32_avx2(const float *xo, float 
 }
 #endif
 
-static void row_f32(const float *xo, float *yo, int64_t R, int log_form)
+void vc_softmax_row_f32_isa(vc_isa isa, const float *x, float *y, int64_t n, int log_form)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (vc_isa_active() >= VC_ISA_AVX2) {
-        row_f32_avx2(xo, yo, R, log_form);
+    if (isa >= VC_ISA_AVX2) {
+        row_f32_avx2(x, y, n, log_form);
         return;
     }
 #endif
-    row_f32_base(xo, yo, R, log_form);
+    row_f32_base(x, y, n, log_form);
+}
+
+static void row_f32(const float *xo, float *yo, int64_t R, int log_form)
+{
+    vc_softmax_row_f32_isa(vc_isa_active(), xo, yo, R, log_form);
 }
 
 void vc_softmax_row_f32(const float *x, float *y, int64_t n) { row_f32(x, y, n, 0); }
