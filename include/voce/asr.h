@@ -140,7 +140,9 @@ typedef struct voce_segment {
 } voce_segment;
 
 typedef struct voce_transcript {
-    const char *text;           /* all segments' text */
+    const char *text;           /* every kept token decoded at once (as openai-whisper's
+                                   result["text"]: a character split between segments
+                                   stays whole) */
     const char *language;       /* code of the language transcribed */
     float language_probability; /* when detected; 1 when given */
     double duration;            /* seconds of audio */

@@ -7,6 +7,7 @@
  * is mapped back to the original audio through the table of pieces. A transcript of
  * audio with no speech is empty: Whisper is never asked to find words in silence. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +146,34 @@ static voce_status check_params(const voce_asr *a, const voce_transcribe_params 
     return VOCE_OK;
 }
 
+/* A float parameter as the decimal it was written as (0.1f -> 0.1, not 0.100000001): the
+ * shortest decimal that reads back to the same float. openai-whisper's numbers are those
+ * decimals in double, and the rules compare with them (a result at temperature 0.5 does
+ * not reset the prompt; 0.4f + 0.1f in double would be above 0.5). */
+static double decimal_of(float f)
+{
+    char buf[32];
+    for (int digits = 1; digits < 9 && isfinite(f); digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)f);
+        double d = strtod(buf, NULL);
+        if ((float)d == f) return d;
+    }
+    return f;
+}
+
+/* The fallback temperatures as transcribe.py's command line makes them:
+ * np.arange(start, 1.0 + 1e-6, step), whose values are start, start + step, then
+ * start + k * ((start + step) - start) (numpy's fill). step 0: start alone. */
+static void temperature_schedule(double start, double step, vc_whisper_options *o)
+{
+    int n = step > 0 ? (int)ceil((1.0 + 1e-6 - start) / step) : 1;
+    if (n < 1) n = 1;
+    if (n > VC_WHISPER_MAX_TEMPERATURES) n = VC_WHISPER_MAX_TEMPERATURES;
+    double delta = (start + step) - start;
+    for (int k = 0; k < n; k++) o->temperatures[k] = k == 0 ? start : k == 1 ? start + step : start + k * delta;
+    o->n_temperatures = n;
+}
+
 static voce_status run_params(const voce_asr *a, const voce_transcribe_params *p, vc_whisper_run_params *r)
 {
     voce_status st = check_params(a, p);
@@ -153,20 +182,15 @@ static voce_status run_params(const voce_asr *a, const voce_transcribe_params *p
     vc_whisper_options *o = &r->decode;
     if ((st = language_of(a, p->language, &o->language))) return st;
     o->task = p->task == VOCE_TASK_TRANSLATE ? VC_WHISPER_TRANSLATE : VC_WHISPER_TRANSCRIBE;
-    o->n_temperatures = 0;
-    for (double t = p->temperature; t <= 1.0 + 1e-6 && o->n_temperatures < VC_WHISPER_MAX_TEMPERATURES;
-         t += p->temperature_increment) {
-        o->temperatures[o->n_temperatures++] = t;
-        if (p->temperature_increment <= 0) break;
-    }
+    temperature_schedule(decimal_of(p->temperature), decimal_of(p->temperature_increment), o);
     o->beam_size = p->beam_size > 1 ? p->beam_size : 0;
     o->patience = o->beam_size ? p->patience : NAN;
     o->best_of = p->best_of;
     o->length_penalty = p->length_penalty < 0 ? NAN : p->length_penalty;
     o->without_timestamps = !p->timestamps;
-    o->compression_ratio_threshold = p->compression_ratio_threshold;
-    o->logprob_threshold = p->logprob_threshold;
-    o->no_speech_threshold = p->no_speech_threshold;
+    o->compression_ratio_threshold = decimal_of(p->compression_ratio_threshold);
+    o->logprob_threshold = decimal_of(p->logprob_threshold);
+    o->no_speech_threshold = decimal_of(p->no_speech_threshold);
     o->seed = p->seed;
     r->condition_on_previous_text = p->condition_on_previous_text;
     r->initial_prompt = p->initial_prompt;
@@ -229,6 +253,29 @@ static double map_time(const gate *g, double t, int is_end)
 
 /* ---- the result ---- */
 
+/* transcribe()'s "text": the kept tokens below the timestamps decoded at once, as
+ * tokenizer.decode does it: other special tokens by name (a language token in the text
+ * shows, as it does in openai-whisper's), and a character whose bytes straddle two
+ * segments whole. */
+static voce_status whole_text(const vc_whisper_runner *r, const vc_whisper_transcript *w, vc_transcript_builder *b)
+{
+    int32_t *ids = malloc(sizeof *ids * (size_t)(w->n_tok + 1));
+    if (!ids) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    for (int i = 0; i < w->n_seg; i++)
+        for (int k = 0; k < w->seg[i].n_tok; k++) {
+            int32_t id = w->tokens[w->seg[i].tok_begin + k];
+            if (id < r->model.tok.timestamp_begin) ids[n++] = id;
+        }
+    char *text = NULL;
+    size_t len = 0;
+    voce_status st = vc_bpe_decode_alloc(r->model.bpe, ids, n, &text, &len);
+    free(ids);
+    if (!st) st = vc_transcript_set_text(b, text, len);
+    free(text);
+    return st;
+}
+
 static voce_status build(const voce_asr *a, const vc_whisper_transcript *w, const gate *g, double duration,
                          const voce_transcribe_params *p, voce_transcript **out)
 {
@@ -241,6 +288,11 @@ static voce_status build(const voce_asr *a, const vc_whisper_transcript *w, cons
     vc_transcript_set_task(&b, p->task);
     vc_transcript_set_duration(&b, duration);
     vc_transcript_set_word_timestamps(&b, p->word_timestamps);
+    voce_status st = whole_text(r, w, &b);
+    if (st) {
+        vc_transcript_builder_free(&b);
+        return st;
+    }
     for (int i = 0; i < w->n_seg; i++) {
         const vc_whisper_seg *s = &w->seg[i];
         vc_segment_info info = {map_time(g, s->start, 0), map_time(g, s->end, 1), (int32_t)s->seek,

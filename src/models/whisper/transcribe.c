@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 /* ---- the model and vocabulary as the decoding rules see them ---- */
 
@@ -329,8 +330,12 @@ static voce_status clear_empty(vc_whisper_runner *r, vc_whisper_transcript *t, i
         size_t len = 0;
         voce_status st = vc_whisper_text_of(r, t->tokens + s->tok_begin, s->n_tok, &text, &len);
         if (st) return st;
-        int blank = 1;
-        for (size_t k = 0; k < len && blank; k++) blank = strchr(" \t\n\r\v\f", text[k]) != NULL;
+        int blank = 1; /* text.strip() == "": Python's white space, U+3000 and U+00A0 included */
+        for (size_t k = 0; k < len && blank;) {
+            uint32_t cp;
+            k += vc_utf8_decode(text + k, len - k, &cp);
+            blank = cp != VC_UTF8_BAD && vc_utf8_is_space(cp);
+        }
         free(text);
         if (s->start == s->end || blank) {
             s->n_tok = 0;
