@@ -216,6 +216,12 @@ say "agreement:"
 cat "$out/agreement.tsv"
 
 # ---- 4. speed and memory ----
+{
+  echo "whisper.cpp $commit"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-) x $(nproc)"
+  echo "compiler: $(grep -m1 'CXX compiler identification' "$peer/cmake.log" 2>/dev/null | sed 's/.*identification is //')"
+  echo "load average at start: $(cat /proc/loadavg 2>/dev/null)"
+} >"$out/machine.txt"
 run_one() { # log-name pin cmd...
   log=$out/logs/$1; pin_=$2; shift 2
   cut -d' ' -f1 /proc/loadavg >"$log.load" 2>/dev/null || true
@@ -311,4 +317,5 @@ with open(os.path.join(out, "summary.tsv"), "w") as f:
                            + [fmt(med[c]) for c in cols]) + "\n")
 print(open(os.path.join(out, "summary.tsv")).read(), end="")
 EOF
-say "results in $out (runs.tsv, summary.tsv, agreement.tsv, logs/)"
+echo "load average at end: $(cat /proc/loadavg 2>/dev/null)" >>"$out/machine.txt"
+say "results in $out (runs.tsv, summary.tsv, agreement.tsv, machine.txt, logs/)"
