@@ -15,9 +15,11 @@ CMAKE_FLAGS ?=
 
 .PHONY: all test test-sanitize test-arm fuzz bench refs clean
 
-# The sanitizer and Arm builds use the Whisper test models `make test` made, when it
-# has (tests/CMakeLists.txt, VOCE_WHISPER_LAYOUTS); else they make their own.
-WHISPER_LAYOUTS = $(if $(wildcard $(BUILD)/whisper-layouts/multi/ref/mel.npy),-DVOCE_WHISPER_LAYOUTS=$(abspath $(BUILD))/whisper-layouts,-DVOCE_WHISPER_LAYOUTS=)
+# The sanitizer and Arm builds use the Whisper and NeMo test models `make test` made,
+# when it has (tests/CMakeLists.txt, VOCE_WHISPER_LAYOUTS, VOCE_TRANSDUCER_LAYOUTS); else
+# they make their own.
+WHISPER_LAYOUTS = $(if $(wildcard $(BUILD)/whisper-layouts/multi/ref/mel.npy),-DVOCE_WHISPER_LAYOUTS=$(abspath $(BUILD))/whisper-layouts,-DVOCE_WHISPER_LAYOUTS=) \
+  $(if $(wildcard $(BUILD)/transducer-layouts/tdt/ref/facts.json),-DVOCE_TRANSDUCER_LAYOUTS=$(abspath $(BUILD))/transducer-layouts,-DVOCE_TRANSDUCER_LAYOUTS=)
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
@@ -55,14 +57,13 @@ test-sanitize: refs
 # (about 100x slower), so VOCE_TEST_QUICK=1 has the model tests use part of their audio.
 # Left out (ARM_SKIP): test_vad_ref and test_quant_ort start voce without VOCE_EMULATOR;
 # test_vad_cli resamples through an arm64 libsoxr that the cross sysroot lacks (its CLI
-# logic is the same on every CPU; test_vad runs the model on Arm); test_qlinear* have no
-# quick mode yet (about 6 minutes under qemu) and start voce directly; whole Whisper
+# logic is the same on every CPU; test_vad runs the model on Arm); whole Whisper
 # transcriptions (test_transcribe_cli, test_whisper_transcribe) decode hundreds of steps
 # through the random model, minutes each under qemu: test_whisper_model runs the Whisper
 # encoder and decoder on Arm against PyTorch. A second pass
 # runs test_gemm with VOCE_ISA=c.
 QEMU_ARM = qemu-aarch64 -L /usr/aarch64-linux-gnu
-ARM_SKIP = ^(test_vad_ref|test_vad_cli|test_quant_ort|test_qlinear.*|test_transcribe_cli|.*whisper_transcribe.*|check_whisper_layouts)$$
+ARM_SKIP = ^(test_vad_ref|test_vad_cli|test_quant_ort|test_transcribe_cli|.*whisper_transcribe.*|check_whisper_layouts)$$
 test-arm: refs
 	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null \
 	  || { echo "test-arm needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user"; exit 1; }

@@ -170,6 +170,40 @@ static void test_accumulate(void)
     voce_program_close(p);
 }
 
+/* A state whose free (batch) dimension is not the first, as sherpa-onnx's caches. */
+static void test_inner_batch(void)
+{
+    voce_program *p;
+    voce_method *m;
+    if (!open_model("state_inner_batch", &p, &m)) return;
+    float x[6] = {1, 2, 3, 4, 5, 6};
+    voce_tensor tx = {VOCE_DTYPE_F32, 3, {2, 1, 3}, x, sizeof x};
+    CHECK_OK(voce_method_set_input(m, 0, &tx));
+    CHECK_OK(voce_method_execute(m)); /* acc started as zeros [2, 1, 3] */
+    float acc0[12];
+    for (int i = 0; i < 12; i++) acc0[i] = (float)(100 * i);
+    voce_tensor ta = {VOCE_DTYPE_F32, 3, {2, 2, 3}, acc0, sizeof acc0};
+    CHECK_OK(voce_method_set_input(m, 1, &ta));
+    int src[3] = {1, 0, 1};
+    CHECK_OK(voce_method_reorder_state(m, src, 3));
+    CHECK_OK(voce_method_execute(m));
+    voce_tensor y;
+    CHECK_OK(voce_method_output(m, 0, &y));
+    CHECK(y.rank == 3 && y.dims[0] == 2 && y.dims[1] == 3 && y.dims[2] == 3);
+    const float *v = y.data;
+    for (int l = 0; l < 2; l++)
+        for (int k = 0; k < 3; k++)
+            for (int c = 0; c < 3; c++)
+                CHECK_MSG(v[(l * 3 + k) * 3 + c] == acc0[(l * 2 + src[k]) * 3 + c] + x[l * 3 + c],
+                          "layer %d row %d col %d: %g", l, k, c, v[(l * 3 + k) * 3 + c]);
+    CHECK_OK(voce_method_reset_state(m)); /* zeros again, batch 1 */
+    CHECK_OK(voce_method_execute(m));
+    CHECK_OK(voce_method_output(m, 0, &y));
+    CHECK(y.dims[1] == 1 && ((const float *)y.data)[4] == x[4]);
+    voce_method_destroy(m);
+    voce_program_close(p);
+}
+
 static void test_bad_state_name(void)
 {
     voce_program *p = NULL;
@@ -191,6 +225,7 @@ int main(void)
     vt_run("decoder_in_place", test_decoder_in_place);
     vt_run("decoder_copy", test_decoder_copy);
     vt_run("accumulate", test_accumulate);
+    vt_run("inner_batch", test_inner_batch);
     vt_run("bad_state_name", test_bad_state_name);
     return vt_finish();
 }

@@ -3,7 +3,9 @@
 # every output format parses, VAD gating (silence gives no segments; speech padded with
 # long silence keeps its times inside the speech), and a clear message for each bad
 # input the issue names: a program of another family, a language the model lacks,
-# translation or another language on an English-only model, options not available yet.
+# translation or another language on an English-only model, options not available yet;
+# the sherpa-onnx and Hugging Face exports of the same model transcribe alike and refuse
+# word timestamps.
 #   usage: test_transcribe_cli.sh VOCE_BINARY
 # Needs VOCE_WHISPER_LAYOUTS, VOCE_TEST_DATA (set by ctest), python3 with numpy, sox.
 set -u
@@ -98,6 +100,21 @@ expect_says 2 "an unknown format" "--format" tr -m "$multi" --format doc "$jfk"
 expect_says 2 "no model" "-m" "$voce" transcribe "$jfk"
 expect_says 1 "a missing audio file" "nothing.wav" tr -m "$multi" "$tmp/nothing.wav"
 expect_says 2 "--vad-always without --vad" "--vad" tr -m "$multi" --vad-always "$jfk"
+
+# ---- the downloaded layouts ----
+if [ "$quick" != 1 ]; then
+  for l in sherpa hf; do
+    expect 0 "compile the $l layout" "$voce" compile --family whisper "$layouts/multi/$l" -o "$tmp/$l.voce" -q
+    expect 0 "transcribe with the $l layout" tr -m "$tmp/$l.voce" "$jfk" --format json && cp "$tmp/out" "$tmp/$l.json"
+    expect_says 1 "word timestamps on the $l layout" "scripts/export/whisper.py" tr -m "$tmp/$l.voce" "$jfk" --word-timestamps
+  done
+  pycheck "the three layouts of one model give the same transcript" '
+import json, sys
+a, b, c = (json.load(open(f)) for f in sys.argv[1:4])
+assert a["text"] == b["text"] == c["text"], (a["text"], b["text"], c["text"])
+assert [(s["start"], s["end"]) for s in a["segments"]] == [(s["start"], s["end"]) for s in c["segments"]]
+' "$tmp/jfk.json" "$tmp/sherpa.json" "$tmp/hf.json"
+fi
 
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

@@ -12,9 +12,13 @@ static const char help[] =
     "usage: voce transcribe -m MODEL.voce AUDIO... [options]\n"
     "\n"
     "Transcribe audio files with a speech-recognition program (voce compile --family\n"
-    "whisper DIR). Files are decoded (WAV; FLAC, Ogg, MP3 with libsndfile), mixed to mono\n"
-    "and resampled to the model's rate. Decoding follows openai-whisper's transcribe():\n"
-    "30 s windows, timestamp tokens, temperature fallback, conditioning on earlier text.\n"
+    "whisper|transducer|ctc DIR). Files are decoded (WAV; FLAC, Ogg, MP3 with libsndfile),\n"
+    "mixed to mono and resampled to the model's rate. Whisper decoding follows\n"
+    "openai-whisper's transcribe(): 30 s windows, timestamp tokens, temperature fallback,\n"
+    "conditioning on earlier text. NeMo transducer and CTC programs decode greedily in one\n"
+    "pass of up to 400 s: --language (other than auto), --task translate, --beam N > 1,\n"
+    "--temperature above 0 and --prompt are refused for them; --best-of, --no-fallback,\n"
+    "--no-condition, --no-timestamps and --seed change nothing (docs/transducer.md).\n"
     "\n"
     "options:\n"
     "  -m, --model FILE        the program (required)\n"
@@ -41,7 +45,7 @@ static const char help[] =
     "\n"
     "Progress goes to standard error for inputs longer than 30 s. Exit status: 0 done,\n"
     "1 a model or audio failure (files before it are written), 2 bad usage.\n"
-    "See docs/whisper.md.\n";
+    "See docs/whisper.md and docs/transducer.md.\n";
 
 #define CMD "transcribe"
 

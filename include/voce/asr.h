@@ -1,5 +1,5 @@
 /* voce ASR: speech to text with times, one API for every recognizer family (Whisper;
- * transducers and CTC models as they land).
+ * NeMo's TDT, RNN-T and CTC models, docs/transducer.md).
  *
  *   voce_asr_config c = voce_asr_config_default();
  *   c.threads = 2;
@@ -16,8 +16,9 @@
  *   voce_transcript_free(t);
  *   voce_asr_close(asr);
  *
- * The program comes from `voce compile --family whisper DIR -o X.voce` (docs/whisper.md);
- * everything the recognizer needs (vocabulary, special tokens, front end, sizes) is in
+ * The program comes from `voce compile --family whisper DIR -o X.voce` (docs/whisper.md)
+ * or `voce compile --family transducer|ctc DIR -o X.voce` (docs/transducer.md: which of
+ * the parameters below apply to those, and which are refused); everything the recognizer needs (vocabulary, special tokens, front end, sizes) is in
  * its metadata, so nothing about a model's size is built in.
  *
  * Times are seconds from the start of the audio given. Text is UTF-8. A transcript owns
@@ -57,10 +58,11 @@ void voce_asr_close(voce_asr *asr);
  * to it, buffers must already be at it. */
 int voce_asr_sample_rate(const voce_asr *asr);
 
-/* "whisper", ... */
+/* "whisper" or "transducer" (TDT, RNN-T and CTC programs). */
 const char *voce_asr_family(const voce_asr *asr);
 
-/* Languages the model knows, as codes ("en", "zh", ...); 0 for an English-only model. */
+/* Languages the model knows, as codes ("en", "zh", ...); 0 for an English-only model
+ * and for transducer programs (they cannot be told a language). */
 size_t voce_asr_language_count(const voce_asr *asr);
 const char *voce_asr_language(const voce_asr *asr, size_t index);
 

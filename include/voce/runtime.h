@@ -178,17 +178,18 @@ voce_status voce_method_execute(voce_method *m);
 /* State. A method may pair inputs with outputs (a decoder's key/value caches, a
  * recurrent state): after each successful execute the output's value becomes the
  * input's value, updated where it lies when the graph allows (no copy), so a decoding
- * loop sets only its new tokens. voce_tensor_info.state tells the pairs. A state input
- * of fixed shape, or whose only free dimension is the first (taken as 1), starts as
- * zeros and needs no set_input; set_input replaces its value (to resume a saved state).
+ * loop sets only its new tokens. voce_tensor_info.state tells the pairs. A state
+ * input's batch axis is its first free dimension (else its first). One of fixed shape,
+ * or whose only free dimension is the batch axis (taken as 1), starts as zeros and
+ * needs no set_input; set_input replaces its value (to resume a saved state).
  * voce_method_reset_state zeros every state input again (a new utterance); a state input
  * with other free dimensions must then be set again. */
 voce_status voce_method_reset_state(voce_method *m);
 
-/* Beam search's step: every state input is taken as a batch along its first dimension,
- * and row k of the new batch is row src[k] of the old one (rows may repeat or go), so
- * the batch becomes n rows. A state input whose first dimension is free starts as a
- * batch of 1 (zeros, as above) that this grows. */
+/* Beam search's step: every state input is taken as a batch along its batch axis, and
+ * row k of the new batch is row src[k] of the old one (rows may repeat or go), so the
+ * batch becomes n rows. A state input whose batch axis is free starts as a batch of 1
+ * (zeros, as above) that this grows. */
 voce_status voce_method_reorder_state(voce_method *m, const int *src, int n);
 
 /* View of an output of the last successful execute; valid until the next execute,

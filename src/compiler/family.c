@@ -5,7 +5,7 @@
 #include "../core/error.h"
 #include "family.h"
 
-const char *vc_family_names(void) { return "silero-vad, whisper"; }
+const char *vc_family_names(void) { return "silero-vad, whisper, transducer, ctc"; }
 
 static void add(vc_compile_options *x, vc_meta m) { x->typed_meta[x->n_typed_meta++] = m; }
 
@@ -56,5 +56,7 @@ voce_status vc_family_expand(const vc_compile_options *o, vc_family_plan *plan, 
     out->family = NULL;
     if (!strcmp(o->family, "silero-vad")) return vc_family_silero_vad(o, plan, out);
     if (!strcmp(o->family, "whisper")) return vc_family_whisper(o, plan, out);
+    if (!strcmp(o->family, "transducer")) return vc_family_transducer(o, plan, out);
+    if (!strcmp(o->family, "ctc")) return vc_family_ctc(o, plan, out);
     return vc_error(VOCE_ERR_INVALID_ARG, "unknown model family '%s' (known: %s)", o->family, vc_family_names());
 }

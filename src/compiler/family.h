@@ -19,4 +19,8 @@ voce_status vc_family_silero_vad(const vc_compile_options *o, vc_family_plan *pl
 
 voce_status vc_family_whisper(const vc_compile_options *o, vc_family_plan *plan, vc_compile_options *out);
 
+/* NeMo TDT / RNN-T and CTC exports (family_transducer.c). */
+voce_status vc_family_transducer(const vc_compile_options *o, vc_family_plan *plan, vc_compile_options *out);
+voce_status vc_family_ctc(const vc_compile_options *o, vc_family_plan *plan, vc_compile_options *out);
+
 #endif

@@ -1,44 +1,37 @@
 /* The whisper family recipe: `voce compile --family whisper DIR`, where DIR holds one
- * export as downloaded or written, recognised by its files:
+ * export as downloaded or written, recognised by its files (docs/whisper.md, "Import"):
  *
  *   voce layout (scripts/export/whisper.py): config.json with "layout": "voce-whisper",
- *       encoder.onnx, decoder.onnx, the vocabulary file(s) config.json names.
+ *       encoder.onnx, decoder.onnx, the vocabulary file(s) config.json names;
+ *   sherpa-onnx: <name>-encoder.onnx, <name>-decoder.onnx, <name>-tokens.txt
+ *       (family_whisper_sherpa.c);
+ *   Hugging Face / optimum: encoder_model.onnx, decoder_model_merged.onnx or
+ *       decoder_model.onnx + decoder_with_past_model.onnx, config.json, the tokenizer
+ *       files (family_whisper_hf.c).
  *
- * (sherpa-onnx and Hugging Face layouts: see docs/whisper.md for what is supported.)
- *
- * The program gets methods `encoder` and `decoder` and the metadata the runner reads
- * (docs/format.md, "Family whisper"): the model's sizes, the vocabulary with its special
- * tokens as one blob, the alignment heads and the front end. The special tokens are laid
- * out from the vocabulary and the language count as openai-whisper does, and checked
- * against the ids the export states: a vocabulary that does not belong to the model is
- * refused here, not discovered as gibberish at run time. */
+ * The program gets methods `encoder` and `decoder` (and, for the HF pair of decoders,
+ * `decoder_prompt`) and the metadata the runner reads (docs/whisper.md, "Import"):
+ * the layout, the model's sizes, the vocabulary with its special tokens as
+ * one blob, the alignment heads and the front end. The special tokens are laid out from
+ * the vocabulary and the language count as openai-whisper does, and checked against the
+ * ids the export states: a vocabulary that does not belong to the model is refused
+ * here, not discovered as gibberish at run time. */
+#include "family_whisper.h"
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/error.h"
 #include "../core/mapfile.h"
-#include "../models/whisper/tokens.h"
-#include "../text/bpe.h"
-#include "../text/json.h"
 #include "compiler.h"
-#include "family.h"
 
-/* What the recipe gathers before writing the options. */
-typedef struct whisper_facts {
-    int64_t dims[10];           /* in the order of dim_keys */
-    int multilingual;
-    int n_languages;
-    int64_t *align;             /* layer, head pairs */
-    int n_align;
-    vc_whisper_tokens tok;
-} whisper_facts;
-
-static const char *const dim_keys[10] = {
+const char *const vc_whisper_dim_keys[10] = {
     "n_mels", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer",
     "n_vocab", "n_text_ctx", "n_text_state", "n_text_head", "n_text_layer"};
 
-static int exists_in(const char *dir, const char *name)
+int vc_whisper_exists(const char *dir, const char *name)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -47,7 +40,24 @@ static int exists_in(const char *dir, const char *name)
     return f != NULL;
 }
 
-static voce_status parse_json_file(const char *path, vc_json *j)
+void vc_whisper_find_suffix(const char *dir, const char *suffix, char *path, size_t cap)
+{
+    path[0] = 0;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    size_t ns = strlen(suffix);
+    char best[512] = "";
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n > ns && n < sizeof best && !strcmp(e->d_name + n - ns, suffix) &&
+            (!best[0] || strcmp(e->d_name, best) < 0))
+            memcpy(best, e->d_name, n + 1);
+    }
+    closedir(d);
+    if (best[0]) snprintf(path, cap, "%s/%s", dir, best);
+}
+
+voce_status vc_whisper_parse_json(const char *path, vc_json *j)
 {
     vc_mapfile m;
     voce_status st = vc_mapfile_open(path, &m);
@@ -57,8 +67,8 @@ static voce_status parse_json_file(const char *path, vc_json *j)
     return st;
 }
 
-static voce_status json_int(const vc_json *j, const vc_json_node *obj, const char *key, int64_t lo,
-                            int64_t hi, int64_t *out, const char *where)
+voce_status vc_whisper_json_int(const vc_json *j, const vc_json_node *obj, const char *key, int64_t lo,
+                                int64_t hi, int64_t *out, const char *where)
 {
     const vc_json_node *n = vc_json_member(j, obj, key);
     if (!n || !vc_json_int(j, n, lo, hi, out))
@@ -67,7 +77,34 @@ static voce_status json_int(const vc_json *j, const vc_json_node *obj, const cha
     return VOCE_OK;
 }
 
-static voce_status read_alignment(const vc_json *j, const vc_json_node *root, whisper_facts *f,
+voce_status vc_whisper_check_token(const char *where, const char *name, int64_t stated, int32_t want)
+{
+    if (stated == want) return VOCE_OK;
+    return vc_error(VOCE_ERR_FORMAT, "%s: token '%s' is %lld but the vocabulary puts it at %d; "
+                    "the vocabulary does not belong to this model", where, name, (long long)stated, (int)want);
+}
+
+voce_status vc_whisper_vocab(vc_bpe *bpe, whisper_facts *f, vc_family_plan *p, const char *where)
+{
+    voce_status st = vc_whisper_add_specials(bpe, f->n_languages, &f->tok);
+    if (!st && f->tok.n_vocab < f->dims[5])
+        st = vc_error(VOCE_ERR_FORMAT, "%s: the vocabulary has %d tokens with Whisper's specials, the "
+                      "model's logits %lld", where, (int)f->tok.n_vocab, (long long)f->dims[5]);
+    if (!st) st = vc_bpe_save_blob(bpe, &f->blob, &f->blob_size);
+    vc_bpe_free(bpe);
+    if (!st && !vc_family_keep(p, f->blob)) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
+    return st;
+}
+
+void vc_whisper_add_method(vc_compile_options *x, vc_family_plan *p, const char *path, const char *method)
+{
+    char *dst = p->paths[x->n_inputs];
+    snprintf(dst, sizeof p->paths[0], "%s", path);
+    x->onnx_path[x->n_inputs] = dst;
+    x->method[x->n_inputs++] = method;
+}
+
+voce_status vc_whisper_read_alignment(const vc_json *j, const vc_json_node *root, whisper_facts *f,
                                   vc_family_plan *p, const char *where)
 {
     const vc_json_node *a = vc_json_member(j, root, "alignment_heads");
@@ -100,19 +137,16 @@ static voce_status check_tokens(const vc_json *j, const vc_json_node *root, cons
                             t->no_speech, t->no_timestamps, t->timestamp_begin};
     for (size_t i = 0; tok && i < sizeof names / sizeof names[0]; i++) {
         int64_t v;
-        voce_status st = json_int(j, tok, names[i], 0, VC_BPE_MAX_ID, &v, where);
+        voce_status st = vc_whisper_json_int(j, tok, names[i], 0, VC_BPE_MAX_ID, &v, where);
+        if (!st) st = vc_whisper_check_token(where, names[i], v, want[i]);
         if (st) return st;
-        if (v != want[i])
-            return vc_error(VOCE_ERR_FORMAT, "%s: token '%s' is %lld but the vocabulary puts it at %d; "
-                            "the vocabulary does not belong to this model", where, names[i],
-                            (long long)v, (int)want[i]);
     }
     return VOCE_OK;
 }
 
 /* The vocabulary config.json names, with Whisper's specials, as a blob. */
 static voce_status read_vocab(const vc_json *j, const vc_json_node *root, const char *dir,
-                              whisper_facts *f, void **blob, size_t *size)
+                              whisper_facts *f, vc_family_plan *p)
 {
     const vc_json_node *v = vc_json_member(j, root, "vocab");
     const vc_json_node *first = v ? vc_json_child(j, v) : NULL;
@@ -129,51 +163,53 @@ static voce_status read_vocab(const vc_json *j, const vc_json_node *root, const 
     else st = vc_bpe_load_hf_tokenizer(m.data, m.size, &bpe);
     vc_mapfile_close(&m);
     if (st) return vc_error_prefix(st, "%s: ", path);
-    st = vc_whisper_add_specials(bpe, f->n_languages, &f->tok);
-    if (!st && f->tok.n_vocab < f->dims[5])
-        st = vc_error(VOCE_ERR_FORMAT, "%s: the vocabulary has %d tokens with Whisper's specials, the "
-                      "model's logits %lld", path, (int)f->tok.n_vocab, (long long)f->dims[5]);
-    if (!st) st = vc_bpe_save_blob(bpe, blob, size);
-    vc_bpe_free(bpe);
-    return st;
+    return vc_whisper_vocab(bpe, f, p, path);
 }
 
-static voce_status read_voce_layout(const char *dir, whisper_facts *f, vc_family_plan *p,
-                                    void **blob, size_t *size)
+static voce_status read_voce_layout(const char *dir, whisper_facts *f, vc_family_plan *p, vc_compile_options *x)
 {
     char where[1100];
     snprintf(where, sizeof where, "%s/config.json", dir);
     vc_json j;
-    voce_status st = parse_json_file(where, &j);
+    voce_status st = vc_whisper_parse_json(where, &j);
     if (st) return st;
     const vc_json_node *root = vc_json_root(&j), *dims = vc_json_member(&j, root, "dims");
     if (!dims) st = vc_error(VOCE_ERR_FORMAT, "%s: no 'dims'", where);
-    for (int k = 0; k < 10 && !st; k++) st = json_int(&j, dims, dim_keys[k], 1, 1 << 20, &f->dims[k], where);
+    for (int k = 0; k < 10 && !st; k++)
+        st = vc_whisper_json_int(&j, dims, vc_whisper_dim_keys[k], 1, 1 << 20, &f->dims[k], where);
     int64_t nl = 0;
-    if (!st) st = json_int(&j, root, "num_languages", 0, VC_WHISPER_MAX_LANGUAGES, &nl, where);
+    if (!st) st = vc_whisper_json_int(&j, root, "num_languages", 0, VC_WHISPER_MAX_LANGUAGES, &nl, where);
     const vc_json_node *ml = vc_json_member(&j, root, "multilingual");
     f->n_languages = (int)nl;
     f->multilingual = ml && ml->type == VC_JSON_TRUE;
-    if (!st) st = read_alignment(&j, root, f, p, where);
-    if (!st) st = read_vocab(&j, root, dir, f, blob, size);
+    if (!st) st = vc_whisper_read_alignment(&j, root, f, p, where);
+    if (!st) st = read_vocab(&j, root, dir, f, p);
     if (!st) st = check_tokens(&j, root, &f->tok, where);
     vc_json_free(&j);
-    return st;
+    if (st) return st;
+    f->layout = "voce";
+    static const char *const methods[2] = {"encoder", "decoder"};
+    for (int m = 0; m < 2; m++) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%s.onnx", dir, methods[m]);
+        vc_whisper_add_method(x, p, path, methods[m]);
+    }
+    return VOCE_OK;
 }
 
-static void add_metadata(vc_compile_options *x, const whisper_facts *f, const void *blob, size_t size)
+static void add_metadata(vc_compile_options *x, const whisper_facts *f)
 {
     static const char *const keys[10] = {
         "whisper.n_mels", "whisper.n_audio_ctx", "whisper.n_audio_state", "whisper.n_audio_head",
         "whisper.n_audio_layer", "whisper.n_vocab", "whisper.n_text_ctx", "whisper.n_text_state",
         "whisper.n_text_head", "whisper.n_text_layer"};
     vc_family_string(x, "voce.family", "whisper");
-    vc_family_string(x, "whisper.layout", "voce");
+    vc_family_string(x, "whisper.layout", f->layout);
     for (int k = 0; k < 10; k++) vc_family_int(x, keys[k], f->dims[k]);
     vc_family_int(x, "whisper.multilingual", f->multilingual);
     vc_family_int(x, "whisper.n_languages", f->n_languages);
     vc_family_ints(x, "whisper.alignment_heads", f->align, 2 * f->n_align);
-    vc_family_blob(x, "whisper.vocab", blob, size);
+    vc_family_blob(x, "whisper.vocab", f->blob, f->blob_size);
     vc_family_string(x, "features.kind", "whisper");
     vc_family_int(x, "features.n_mels", f->dims[0]);
 }
@@ -186,24 +222,26 @@ voce_status vc_family_whisper(const vc_compile_options *o, vc_family_plan *p, vc
     const char *dir = o->onnx_path[0];
     whisper_facts f;
     memset(&f, 0, sizeof f);
-    void *blob = NULL;
-    size_t size = 0;
-    voce_status st;
-    if (exists_in(dir, "config.json") && exists_in(dir, "encoder.onnx") && exists_in(dir, "decoder.onnx"))
-        st = read_voce_layout(dir, &f, p, &blob, &size);
-    else
-        return vc_error(VOCE_ERR_NOT_FOUND, "%s holds no Whisper export voce knows: expected config.json, "
-                        "encoder.onnx and decoder.onnx (scripts/export/whisper.py)", dir);
-    if (!st && !vc_family_keep(p, blob)) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
-    else if (st) free(blob);
-    if (st) return st;
+    char sherpa[1100];
+    vc_whisper_find_suffix(dir, "-encoder.onnx", sherpa, sizeof sherpa);
+    if (!sherpa[0]) vc_whisper_find_suffix(dir, "-encoder.int8.onnx", sherpa, sizeof sherpa);
     x->n_inputs = 0;
-    static const char *const methods[2] = {"encoder", "decoder"};
-    for (int m = 0; m < 2; m++) {
-        snprintf(p->paths[m], sizeof p->paths[m], "%s/%s.onnx", dir, methods[m]);
-        x->onnx_path[x->n_inputs] = p->paths[m];
-        x->method[x->n_inputs++] = methods[m];
-    }
-    add_metadata(x, &f, blob, size);
+    voce_status st;
+    if (vc_whisper_exists(dir, "config.json") && vc_whisper_exists(dir, "encoder.onnx") &&
+        vc_whisper_exists(dir, "decoder.onnx"))
+        st = read_voce_layout(dir, &f, p, x);
+    else if (vc_whisper_exists(dir, "encoder_model.onnx") || vc_whisper_exists(dir, "onnx/encoder_model.onnx"))
+        st = vc_whisper_read_hf(dir, &f, p, x);
+    else if (sherpa[0])
+        st = vc_whisper_read_sherpa(dir, &f, p, x);
+    else
+        return vc_error(VOCE_ERR_NOT_FOUND, "%s holds no Whisper export voce knows: expected voce's "
+                        "(config.json, encoder.onnx, decoder.onnx), Hugging Face's (encoder_model.onnx, "
+                        "decoder_model*.onnx, config.json, tokenizer) or sherpa-onnx's (*-encoder.onnx, "
+                        "*-decoder.onnx, *-tokens.txt); see docs/whisper.md", dir);
+    if (st) return st;
+    if (!f.align) f.align = vc_family_keep(p, calloc(1, sizeof(int64_t)));
+    if (!f.align) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    add_metadata(x, &f);
     return VOCE_OK;
 }

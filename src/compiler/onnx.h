@@ -50,4 +50,12 @@ voce_status vc_onnx_load_memory(const void *data, size_t size, const char *base_
 
 void vc_onnx_free(vc_onnx_model *m);
 
+/* The value of metadata_props key, else NULL. */
+const char *vc_onnx_prop(const vc_onnx_model *m, const char *key);
+
+/* The same read as a decimal integer in [lo, hi]; otherwise an error naming `where` and
+ * the key. */
+voce_status vc_onnx_prop_int(const vc_onnx_model *m, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                             const char *where);
+
 #endif

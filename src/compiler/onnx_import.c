@@ -1470,3 +1470,23 @@ void vc_onnx_free(vc_onnx_model *m)
     vc_mgraph_free(&m->graph);
     memset(m, 0, sizeof *m);
 }
+
+const char *vc_onnx_prop(const vc_onnx_model *m, const char *key)
+{
+    for (int i = 0; i < m->n_props; i++)
+        if (!strcmp(m->prop_keys[i], key)) return m->prop_values[i];
+    return NULL;
+}
+
+voce_status vc_onnx_prop_int(const vc_onnx_model *m, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                             const char *where)
+{
+    const char *v = vc_onnx_prop(m, key);
+    char *end = NULL;
+    long long x = v ? strtoll(v, &end, 10) : 0;
+    if (!v || end == v || *end || x < lo || x > hi)
+        return vc_error(VOCE_ERR_FORMAT, "%s: metadata '%s' is missing or not an integer in [%lld, %lld]", where,
+                        key, (long long)lo, (long long)hi);
+    *out = x;
+    return VOCE_OK;
+}

@@ -1,6 +1,7 @@
-/* The speech-recognition API (include/voce/asr.h): a program's family picks the runner,
- * the caller's parameters become the runner's, an optional VAD gates the audio, and the
- * result becomes a voce_transcript.
+/* The speech-recognition API (include/voce/asr.h): a program's family picks the runner
+ * (Whisper, or a NeMo transducer / CTC model: asr_transducer.c), the caller's parameters
+ * become the runner's, an optional VAD gates the audio, and the result becomes a
+ * voce_transcript.
  *
  * VAD gating: the speech segments the VAD finds are cut out and joined (the silence
  * between them dropped), the joined audio is transcribed, and every time in the result
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asr_internal.h"
 #include "core/error.h"
 #include "core/utf8.h"
 #include "models/whisper/transcribe.h"
@@ -19,13 +21,7 @@
 #include "voce/audio.h"
 #include "voce/vad.h"
 
-#define SAMPLE_RATE 16000
-
-struct voce_asr {
-    voce_program *prog;
-    vc_whisper_runner whisper;
-    voce_vad *vad;
-};
+#define SAMPLE_RATE VC_ASR_SAMPLE_RATE
 
 voce_asr_config voce_asr_config_default(void)
 {
@@ -66,14 +62,16 @@ voce_status voce_asr_open(const char *path, const voce_asr_config *config, voce_
     size_t len;
     if (!st && voce_program_meta_string(a->prog, "voce.family", &family, &len))
         st = vc_error(VOCE_ERR_FORMAT, "%s is not a speech-recognition program (no voce.family); compile "
-                      "one with voce compile --family whisper", path);
-    if (!st && strcmp(family, "whisper"))
-        st = vc_error(VOCE_ERR_UNSUPPORTED, "%s is a '%s' program, not a speech recognizer (known: whisper)",
-                      path, family);
+                      "one with voce compile --family whisper, transducer or ctc", path);
+    if (!st && strcmp(family, "whisper") && strcmp(family, "transducer"))
+        st = vc_error(VOCE_ERR_UNSUPPORTED, "%s is a '%s' program, not a speech recognizer (known: whisper, "
+                      "transducer)", path, family);
     voce_method_options mo = voce_method_options_default();
     mo.threads = config->threads;
     mo.memory_limit = config->memory_limit;
-    if (!st) st = vc_whisper_runner_open(&a->whisper, a->prog, &mo);
+    if (!st) a->transducer = !strcmp(family, "transducer");
+    if (!st && a->transducer) st = vc_td_runner_open(&a->td, a->prog, &mo);
+    else if (!st) st = vc_whisper_runner_open(&a->whisper, a->prog, &mo);
     if (!st && config->vad_model) {
         voce_vad_config vc = voce_vad_config_default();
         st = voce_vad_open(config->vad_model, &vc, &a->vad);
@@ -90,17 +88,18 @@ void voce_asr_close(voce_asr *asr)
 {
     if (!asr) return;
     if (asr->whisper.dec) vc_whisper_runner_close(&asr->whisper);
+    if (asr->td.fe) vc_td_runner_close(&asr->td);
     voce_vad_close(asr->vad);
     voce_program_close(asr->prog);
     free(asr);
 }
 
 int voce_asr_sample_rate(const voce_asr *asr) { return asr ? SAMPLE_RATE : 0; }
-const char *voce_asr_family(const voce_asr *asr) { return asr ? "whisper" : NULL; }
+const char *voce_asr_family(const voce_asr *asr) { return asr ? asr->transducer ? "transducer" : "whisper" : NULL; }
 
 size_t voce_asr_language_count(const voce_asr *asr)
 {
-    return asr && asr->whisper.model.multilingual ? (size_t)asr->whisper.model.tok.n_languages : 0;
+    return asr && !asr->transducer && asr->whisper.model.multilingual ? (size_t)asr->whisper.model.tok.n_languages : 0;
 }
 
 const char *voce_asr_language(const voce_asr *asr, size_t index)
@@ -203,18 +202,7 @@ static voce_status run_params(const voce_asr *a, const voce_transcribe_params *p
 
 /* ---- VAD gating: pieces of speech joined, times mapped back ---- */
 
-typedef struct piece {
-    double joined, original, length;  /* seconds: start in the joined audio, in the original */
-} piece;
-
-typedef struct gate {
-    float *pcm;
-    size_t n;
-    piece *p;
-    size_t n_p;
-} gate;
-
-static voce_status gate_audio(voce_vad *vad, const float *pcm, size_t n, gate *g)
+voce_status vc_asr_gate_audio(voce_vad *vad, const float *pcm, size_t n, gate *g)
 {
     voce_vad_segment *seg = NULL;
     size_t n_seg = 0, total = 0;
@@ -242,7 +230,7 @@ static voce_status gate_audio(voce_vad *vad, const float *pcm, size_t n, gate *g
  * the border of two pieces belongs to the earlier one when it is an end). Whisper may
  * give times past the end of the audio it was given (its windows are 30 s long): those
  * end with the last piece. */
-static double map_time(const gate *g, double t, int is_end)
+double vc_asr_map_time(const gate *g, double t, int is_end)
 {
     if (!g || !g->n_p) return t;
     size_t i = 0;
@@ -295,7 +283,7 @@ static voce_status build(const voce_asr *a, const vc_whisper_transcript *w, cons
     }
     for (int i = 0; i < w->n_seg; i++) {
         const vc_whisper_seg *s = &w->seg[i];
-        vc_segment_info info = {map_time(g, s->start, 0), map_time(g, s->end, 1), (int32_t)s->seek,
+        vc_segment_info info = {vc_asr_map_time(g, s->start, 0), vc_asr_map_time(g, s->end, 1), (int32_t)s->seek,
                                 s->temperature, s->avg_logprob, s->compression_ratio, s->no_speech_prob};
         vc_transcript_begin_segment(&b, &info);
         for (int k = 0; k < s->n_tok; k++) {
@@ -307,7 +295,7 @@ static voce_status build(const voce_asr *a, const vc_whisper_transcript *w, cons
         }
         for (int k = 0; k < s->n_words; k++) {
             const vc_whisper_word *x = &w->words[s->word_begin + k];
-            vc_transcript_add_word(&b, x->text, x->len, map_time(g, x->start, 0), map_time(g, x->end, 1),
+            vc_transcript_add_word(&b, x->text, x->len, vc_asr_map_time(g, x->start, 0), vc_asr_map_time(g, x->end, 1),
                                    (float)x->probability);
         }
     }
@@ -321,12 +309,13 @@ voce_status voce_asr_transcribe(voce_asr *asr, const float *samples, size_t n, c
     *out = NULL;
     voce_transcribe_params def = voce_transcribe_params_default();
     if (!params) params = &def;
+    if (asr->transducer) return vc_asr_transcribe_transducer(asr, samples, n, params, out);
     vc_whisper_run_params rp;
     voce_status st = run_params(asr, params, &rp);
     if (st) return st;
     gate g = {0};
     int use_vad = asr->vad && (params->vad == 1 || (params->vad < 0 && n > 30 * (size_t)SAMPLE_RATE));
-    if (use_vad && (st = gate_audio(asr->vad, samples, n, &g))) return st;
+    if (use_vad && (st = vc_asr_gate_audio(asr->vad, samples, n, &g))) return st;
     vc_whisper_transcript w;
     memset(&w, 0, sizeof w);
     if (!use_vad || g.n > 0) st = vc_whisper_transcribe(&asr->whisper, use_vad ? g.pcm : samples, use_vad ? g.n : n,

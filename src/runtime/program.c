@@ -360,16 +360,26 @@ static voce_status input_room(voce_method *m, size_t i, size_t nbytes)
     return VOCE_OK;
 }
 
+/* A state input's batch axis: its first free dimension (sherpa-onnx's caches are
+ * [layers, batch, ctx, width]), else the first axis. */
+static int state_batch_axis(const vc_value *v)
+{
+    for (int d = 0; d < v->rank; d++)
+        if (v->dims[d] < 0) return d;
+    return 0;
+}
+
 /* A state input of fixed shape starts as zeros (an empty cache, a cleared recurrent
- * state), so it needs no set_input; so does one whose only free dimension is the first,
- * taken as a batch of 1 (voce_method_reorder_state grows it). */
+ * state), so it needs no set_input; so does one whose only free dimension is its batch
+ * axis, taken as a batch of 1 (voce_method_reorder_state grows it). */
 static voce_status zero_state_input(voce_method *m, int i)
 {
     const vc_value *v = &m->mg->values[m->mg->graphs[0].in[i]];
     if (v->rank < 1 || !voce_dtype_size(v->dtype)) return VOCE_OK;
     int64_t dims[VOCE_MAX_RANK];
     memcpy(dims, v->dims, sizeof dims);
-    if (dims[0] < 0) dims[0] = 1;
+    int axis = state_batch_axis(v);
+    if (dims[axis] < 0) dims[axis] = 1;
     int64_t numel = vc_shape_numel(v->rank, dims);
     if (numel < 0) return VOCE_OK; /* another free dim: the caller sets it */
     size_t nb = (size_t)numel * voce_dtype_size(v->dtype);
@@ -384,30 +394,38 @@ static voce_status zero_state_input(voce_method *m, int i)
     return VOCE_OK;
 }
 
-/* State input i's rows along its first axis: new row k = old row src[k]. */
+/* State input i along its batch axis: new row k = old row src[k], within every block
+ * of the axes before it. */
 static voce_status reorder_input(voce_method *m, int i, const int *src, int n)
 {
     vc_tensor *x = &m->exec.vals[m->mg->graphs[0].in[i]];
     const vc_value *v = &m->mg->values[m->mg->graphs[0].in[i]];
     if (!m->in_set[i] || x->rank < 1)
         return vc_error(VOCE_ERR_STATE, "state input '%s' has no value to reorder", v->name);
-    if (v->dims[0] >= 0 && n != v->dims[0])
-        return vc_error(VOCE_ERR_SHAPE, "state input '%s' has a fixed first dimension of %lld; cannot "
-                        "make it %d", v->name, (long long)v->dims[0], n);
-    size_t row = x->dims[0] ? vc_nbytes(x) / (size_t)x->dims[0] : 0;
+    int axis = state_batch_axis(v);
+    if (v->dims[axis] >= 0 && n != v->dims[axis])
+        return vc_error(VOCE_ERR_SHAPE, "state input '%s' has a fixed batch dimension of %lld; cannot "
+                        "make it %d", v->name, (long long)v->dims[axis], n);
+    int64_t rows = x->dims[axis];
+    size_t outer = 1, row = voce_dtype_size(x->dtype);
+    for (int d = 0; d < axis; d++) outer *= (size_t)x->dims[d];
+    for (int d = axis + 1; d < x->rank; d++) row *= (size_t)x->dims[d];
     for (int k = 0; k < n; k++)
-        if (src[k] < 0 || src[k] >= x->dims[0])
+        if (src[k] < 0 || src[k] >= rows)
             return vc_error(VOCE_ERR_INVALID_ARG, "reorder: source row %d of '%s' is out of range (%lld rows)",
-                            src[k], v->name, (long long)x->dims[0]);
-    size_t cap = (row * (size_t)n + 63) & ~(size_t)63;
+                            src[k], v->name, (long long)rows);
+    size_t cap = (outer * row * (size_t)n + 63) & ~(size_t)63;
     unsigned char *p = aligned_alloc(64, cap ? cap : 64);
     if (!p) return vc_error(VOCE_ERR_NOMEM, "out of memory reordering '%s'", v->name);
-    for (int k = 0; k < n; k++) memcpy(p + (size_t)k * row, (const unsigned char *)x->data + (size_t)src[k] * row, row);
+    const unsigned char *old = x->data;
+    for (size_t o = 0; o < outer; o++)
+        for (int k = 0; k < n; k++)
+            memcpy(p + (o * (size_t)n + (size_t)k) * row, old + (o * (size_t)rows + (size_t)src[k]) * row, row);
     free(m->in_buf[i]);
     m->in_buf[i] = p;
     m->in_cap[i] = cap;
     x->data = p;
-    x->dims[0] = n;
+    x->dims[axis] = n;
     return VOCE_OK;
 }
 

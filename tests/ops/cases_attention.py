@@ -85,6 +85,7 @@ def write_state_models(outdir):
     state_decoder_copy.onnx: the same plus the sum of the old cache, read after the
       write (so the cache cannot be updated in place and the runtime copies);
     state_accum.onnx: acc_out = acc + x (state carried by copy);
+    state_inner_batch.onnx: the same with acc [2, b, 3], its batch axis the second;
     state_badname.onnx: a voce.state naming no input."""
     import os
     import onnx
@@ -125,5 +126,9 @@ def write_state_models(outdir):
     acc_io = [h.make_tensor_value_info("x", F, [2, 3]), h.make_tensor_value_info("acc", F, [2, 3])]
     save("state_accum", [h.make_node("Add", ["acc", "x"], ["acc_out"])], acc_io,
          [h.make_tensor_value_info("acc_out", F, [2, 3])], [], "acc:acc_out")
+    # sherpa-onnx's caches are [layers, batch, ctx, width]: the batch axis is the free one
+    save("state_inner_batch", [h.make_node("Add", ["acc", "x"], ["acc_out"])],
+         [h.make_tensor_value_info("x", F, [2, 1, 3]), h.make_tensor_value_info("acc", F, [2, "b", 3])],
+         [h.make_tensor_value_info("acc_out", F, [2, "b", 3])], [], "acc:acc_out")
     save("state_badname", [h.make_node("Add", ["acc", "x"], ["acc_out"])], acc_io,
          [h.make_tensor_value_info("acc_out", F, [2, 3])], [], "acc:nothing")

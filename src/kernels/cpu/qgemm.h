@@ -1,21 +1,32 @@
-/* x86-64 kernels of voce:QLinear (src/kernels/ref/qlinear.h defines what they compute).
+/* Kernels of voce:QLinear (src/kernels/ref/qlinear.h defines what they compute).
  *
- * Paths: weight-only modes (w8, w4) run C, AVX2 or AVX-512F, dequantizing 16 columns of
- * one k at a time in registers and FMA-ing them against a broadcast x. The 8da modes run
- * C, AVX2 (vpmaddubsw on activations split into 4-bit halves: products of a nibble and
- * an int8 summed in pairs stay within +-3840, so the int16 sums never saturate, and the
- * result is exact), AVX-VNNI (256-bit vpdpbusd) or AVX-512 VNNI (512-bit vpdpbusd).
+ *   vc_qpath p = vc_qpath_active(vc_qmode_dynamic(q.mode));
+ *   vc_qgemm_blocks(p, &q, M, X, xq, xs, zp, Y, 0, (q.N + 15) / 16);
+ *
+ * Paths. x86-64 (qgemm_x86.c): weight-only modes (w8, w4) run C, AVX2 or AVX-512F,
+ * dequantizing 16 columns of one k at a time in registers and FMA-ing them against a
+ * broadcast x. The 8da modes run C, AVX2 (vpmaddubsw on activations split into 4-bit
+ * halves: products of a nibble and an int8 summed in pairs stay within +-3840, so the
+ * int16 sums never saturate, and the result is exact), AVX-VNNI (256-bit vpdpbusd) or
+ * AVX-512 VNNI (512-bit vpdpbusd).
+ * AArch64 (qgemm_neon.c, qgemm_dotprod.c): weight-only modes run C or NEON (the same
+ * dequantize-and-FMA scheme, 4 lanes per register); the 8da modes run C, NEON (SMULL +
+ * SADALP: int8 x int8 products widened to int16, pairs added into int32) or the Armv8.2
+ * dot product (SDOT, four int8 products per int32 lane). Both Arm 8da kernels take the
+ * activations as int8 (xq - 128) and add 128 * wsum back at the end of each group.
  *
  * vc_qpath_active(dynamic) is the best path this CPU runs for the mode kind, within
  * vc_isa_active() (so VOCE_ISA lowers it) and, for VNNI, unless VOCE_VNNI=0 is set,
- * which selects the AVX2 fallback (read once per process, like VOCE_ISA). Tests call
- * vc_qgemm_blocks with every path vc_qpath_supported allows. */
+ * which selects the AVX2 fallback; for the Arm dot product, unless VOCE_DOTPROD=0 is
+ * set, which selects the NEON fallback (each read once per process, like VOCE_ISA).
+ * Tests call vc_qgemm_blocks with every path vc_qpath_supported allows. */
 #ifndef VC_QGEMM_H
 #define VC_QGEMM_H
 
 #include <stdint.h>
 
 #include "../ref/qlinear.h"
+#include "cpu.h"
 
 typedef enum vc_qpath {
     VC_QPATH_C = 0,
@@ -23,6 +34,8 @@ typedef enum vc_qpath {
     VC_QPATH_AVX512 = 2,     /* weight-only only: AVX-512F */
     VC_QPATH_AVXVNNI = 3,    /* 8da only: AVX-VNNI */
     VC_QPATH_AVX512VNNI = 4, /* 8da only: AVX-512 VNNI + BW */
+    VC_QPATH_NEON = 5,       /* weight-only: NEON FMA; 8da: NEON SMULL + SADALP */
+    VC_QPATH_DOTPROD = 6,    /* 8da only: Armv8.2 SDOT (HWCAP_ASIMDDP) */
     VC_QPATH_COUNT
 } vc_qpath;
 
@@ -40,5 +53,34 @@ vc_qpath vc_qpath_active(int dynamic);
 void vc_qgemm_blocks(vc_qpath p, const vc_qweights *q, int64_t M, const float *X,
                      const uint8_t *xq, const float *xs, const int32_t *zp, float *Y,
                      int64_t b0, int64_t b1);
+
+/* ---- What each architecture's file provides to qgemm.c (the only caller) ---- */
+
+/* Rows of a call: the 8da activations (NULL in weight-only modes) and the output. */
+typedef struct vc_qrows {
+    const uint8_t *xq; /* rows of K bytes */
+    const float *xs;
+    const int32_t *zp;
+    float *y; /* row stride N */
+} vc_qrows;
+
+/* Each *_run computes blocks [b0, b1) (b1 clamped, b0 < b1, M > 0) with path p and
+ * returns 1, or returns 0 for a path that is not its own. */
+#if VC_CPU_X86
+int vc_x86_qpath_supported(vc_qpath p, int dynamic); /* qgemm_x86.c */
+vc_qpath vc_x86_qpath_active(int dynamic);
+int vc_x86_qgemm_run(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, const vc_qrows *x,
+                     int64_t b0, int64_t b1);
+#endif
+#if VC_CPU_NEON
+int vc_neon_qpath_supported(vc_qpath p, int dynamic); /* qgemm_neon.c */
+vc_qpath vc_neon_qpath_active(int dynamic);
+int vc_neon_qgemm_run(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, const vc_qrows *x,
+                      int64_t b0, int64_t b1);
+/* qgemm_dotprod.c, compiled for Armv8.2-A + dotprod: whether it was (a build without the
+ * per-file flag leaves it empty), and its 8da kernel, to call only on a CPU with SDOT. */
+int vc_dotprod_qgemm_built(void);
+void vc_dotprod_qgemm_blocks(const vc_qweights *q, int64_t M, const vc_qrows *x, int64_t b0, int64_t b1);
+#endif
 
 #endif

@@ -31,11 +31,7 @@
 
 #include "cpu.h"
 
-static const char *const path_names[] = {"c", "avx2", "avx512", "avxvnni", "avx512vnni"};
-
-const char *vc_qpath_name(vc_qpath p) { return p >= 0 && p < VC_QPATH_COUNT ? path_names[p] : NULL; }
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if VC_CPU_X86
 
 #include <cpuid.h>
 #include <immintrin.h>
@@ -282,13 +278,6 @@ TARGET_AVX2 static void wo_blocks_256(const vc_qweights *q, int64_t M, const flo
 
 /* ---- 8da, AVX-512 VNNI ---- */
 
-typedef struct {
-    const uint8_t *xq; /* R rows of K bytes */
-    const float *xs;
-    const int32_t *zp;
-    float *y; /* row stride N */
-} da_rows;
-
 TARGET_VNNI512 INLINE void da_group_512(const vc_qweights *q, const int R, const uint8_t *xq, int64_t k0,
                                         const uint8_t *const *w, __m512i (*acc)[2])
 {
@@ -329,7 +318,7 @@ TARGET_VNNI512 INLINE __m512 da_scale_512(__m512 tot, __m512i acc, int32_t zp, c
     return _mm512_add_ps(tot, p);
 }
 
-TARGET_VNNI512 INLINE void da_tile_512(const vc_qweights *q, const int R, const da_rows *x, const int64_t *blk,
+TARGET_VNNI512 INLINE void da_tile_512(const vc_qweights *q, const int R, const vc_qrows *x, const int64_t *blk,
                                        int nst)
 {
     int64_t ng = q->K / q->G, wb = q->K * (q->mode == VC_Q_8DA8W ? 16 : 8);
@@ -356,13 +345,13 @@ TARGET_VNNI512 INLINE void da_tile_512(const vc_qweights *q, const int R, const 
             store_512(q, blk[j], _mm512_mul_ps(_mm512_set1_ps(x->xs[r]), tot[r][j]), x->y + r * q->N);
 }
 
-TARGET_VNNI512 static void da_blocks_512(const vc_qweights *q, int64_t M, const da_rows *x, int64_t b0, int64_t b1)
+TARGET_VNNI512 static void da_blocks_512(const vc_qweights *q, int64_t M, const vc_qrows *x, int64_t b0, int64_t b1)
 {
     for (int64_t b = b0; b < b1; b += 2) {
         int64_t blk[2] = {b, b + 1 < b1 ? b + 1 : b};
         int nst = b + 1 < b1 ? 2 : 1;
         for (int64_t m = 0; m < M; m += 4) {
-            da_rows t = {x->xq + m * q->K, x->xs + m, x->zp + m, x->y + m * q->N};
+            vc_qrows t = {x->xq + m * q->K, x->xs + m, x->zp + m, x->y + m * q->N};
             switch (min64(4, M - m)) {
             case 1: da_tile_512(q, 1, &t, blk, nst); break;
             case 2: da_tile_512(q, 2, &t, blk, nst); break;
@@ -428,7 +417,7 @@ TARGET_AVX2 INLINE __m256 da_scale_256(__m256 tot, __m256i acc, int32_t zp, cons
             }                                                                                          \
         }                                                                                              \
     }                                                                                                  \
-    TARGET INLINE void NAME##_tile(const vc_qweights *q, const int R, const da_rows *x, int64_t b)      \
+    TARGET INLINE void NAME##_tile(const vc_qweights *q, const int R, const vc_qrows *x, int64_t b)     \
     {                                                                                                  \
         int64_t ng = q->K / q->G;                                                                      \
         const uint8_t *w = q->w + b * q->K * (q->mode == VC_Q_8DA8W ? 16 : 8);                         \
@@ -457,12 +446,12 @@ TARGET_AVX2 INLINE __m256 da_scale_256(__m256 tot, __m256i acc, int32_t zp, cons
             store_cols(q, b, t, x->y + r * q->N);                                                      \
         }                                                                                              \
     }                                                                                                  \
-    TARGET static void NAME##_blocks(const vc_qweights *q, int64_t M, const da_rows *x, int64_t b0,    \
+    TARGET static void NAME##_blocks(const vc_qweights *q, int64_t M, const vc_qrows *x, int64_t b0,   \
                                      int64_t b1)                                                       \
     {                                                                                                  \
         for (int64_t b = b0; b < b1; b++)                                                              \
             for (int64_t m = 0; m < M; m += 2) {                                                       \
-                da_rows t = {x->xq + m * q->K, x->xs + m, x->zp + m, x->y + m * q->N};                 \
+                vc_qrows t = {x->xq + m * q->K, x->xs + m, x->zp + m, x->y + m * q->N};                \
                 if (M - m >= 2) NAME##_tile(q, 2, &t, b);                                              \
                 else NAME##_tile(q, 1, &t, b);                                                         \
             }                                                                                          \
@@ -471,7 +460,7 @@ TARGET_AVX2 INLINE __m256 da_scale_256(__m256 tot, __m256i acc, int32_t zp, cons
 DA_256(da_vnni256, TARGET_AVXVNNI, dot_vnni)
 DA_256(da_avx2, TARGET_AVX2, dot_avx2)
 
-static int x86_supported(vc_qpath p, int dynamic)
+int vc_x86_qpath_supported(vc_qpath p, int dynamic)
 {
     const qfeatures *f = features();
     switch (p) {
@@ -483,7 +472,7 @@ static int x86_supported(vc_qpath p, int dynamic)
     }
 }
 
-static vc_qpath x86_active(int dynamic)
+vc_qpath vc_x86_qpath_active(int dynamic)
 {
     vc_isa isa = vc_isa_active();
     const qfeatures *f = features();
@@ -494,8 +483,8 @@ static vc_qpath x86_active(int dynamic)
     return VC_QPATH_AVX2;
 }
 
-static int x86_run(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, const da_rows *x, int64_t b0,
-                   int64_t b1)
+int vc_x86_qgemm_run(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, const vc_qrows *x, int64_t b0,
+                     int64_t b1)
 {
     int dyn = vc_qmode_dynamic(q->mode);
     if (!dyn && p == VC_QPATH_AVX512) wo_blocks_512(q, M, X, x->y, b0, b1);
@@ -507,36 +496,4 @@ static int x86_run(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, 
     return 1;
 }
 
-#else /* not x86-64 with gcc or clang: the C path only */
-
-typedef struct {
-    const uint8_t *xq;
-    const float *xs;
-    const int32_t *zp;
-    float *y;
-} da_rows;
-
-static int x86_supported(vc_qpath p, int dynamic) { return 0; }
-static vc_qpath x86_active(int dynamic) { return VC_QPATH_C; }
-static int x86_run(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, const da_rows *x, int64_t b0,
-                   int64_t b1)
-{
-    return 0;
-}
-
 #endif
-
-int vc_qpath_supported(vc_qpath p, int dynamic) { return p == VC_QPATH_C || x86_supported(p, dynamic); }
-
-vc_qpath vc_qpath_active(int dynamic) { return x86_active(dynamic); }
-
-void vc_qgemm_blocks(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, const uint8_t *xq,
-                     const float *xs, const int32_t *zp, float *Y, int64_t b0, int64_t b1)
-{
-    int64_t nb = (q->N + VC_QBLOCK - 1) / VC_QBLOCK;
-    if (b1 > nb) b1 = nb;
-    if (M <= 0 || b0 >= b1) return;
-    da_rows x = {xq, xs, zp, Y};
-    if (p != VC_QPATH_C && x86_run(p, q, M, X, &x, b0, b1)) return;
-    vc_qlinear_ref(q, M, X, xq, xs, zp, Y, b0 * VC_QBLOCK, b1 * VC_QBLOCK);
-}

@@ -14,7 +14,7 @@
  *               asymmetric to u8 (vc_qact_row), and per group the integer dot product
  *               is taken, zero point removed through the weight sums, then scaled.
  *
- * Reference semantics (this C code is the definition; qgemm_x86.c's kernels follow it):
+ * Reference semantics (this C code is the definition; the kernels of qgemm.h follow it):
  *
  *   weight-only: y = bias + sum_k x[k] * Wd[n, k], summed in f32 in increasing k (the
  *     ISA kernels use FMA and sum in the same order along k, dequantizing in registers:
@@ -41,7 +41,8 @@
  *   wsum   i32 [N16/16, K/G, 16]    same index, sum over the group of q[n, k]
  * Weight-only modes read one k for 16 columns per vector (dequantize, FMA against a
  * broadcast x[k]); 8da modes read 4 consecutive k of 16 columns per 64 bytes, the operand
- * order of VNNI's u8 x s8 -> i32 dot (vpdpbusd) against a broadcast of 4 bytes of xq. */
+ * order of VNNI's u8 x s8 -> i32 dot (vpdpbusd) against a broadcast of 4 bytes of xq, and
+ * of Arm's SDOT against one 4-byte lane of xq. */
 #ifndef VC_QLINEAR_H
 #define VC_QLINEAR_H
 

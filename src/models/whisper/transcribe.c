@@ -295,6 +295,17 @@ voce_status vc_whisper_transcribe(vc_whisper_runner *r, const float *pcm, size_t
                                   vc_whisper_transcript *out)
 {
     memset(out, 0, sizeof *out);
+    if (n / 16000 >= VC_WHISPER_MAX_SECONDS)
+        return vc_error(VOCE_ERR_INVALID_ARG, "the audio to transcribe lasts %.1f hours; at most %d hours are "
+                        "transcribed at once (the whole log-mel is held in memory, 115 MB per hour): split it, "
+                        "or let a VAD model keep only the speech", (double)n / 16000 / 3600,
+                        VC_WHISPER_MAX_SECONDS / 3600);
+    if (p->word_timestamps && !r->model.has_alignment)
+        return vc_error(VOCE_ERR_UNSUPPORTED, "word timestamps need the alignment heads' cross-attention, "
+                        "which this Whisper export does not give (%s); export the model with "
+                        "scripts/export/whisper.py to have them",
+                        r->model.layout == VC_WHISPER_LAYOUT_VOCE ? "its alignment heads are unknown"
+                                                                  : "sherpa-onnx's and Hugging Face's exports lack it");
     float *mel = NULL;
     size_t frames = 0;
     int F = 2 * r->model.d.n_audio_ctx;

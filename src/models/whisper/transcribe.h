@@ -15,9 +15,16 @@
  *   vc_whisper_runner_close(&r);
  *
  * Beam search and best-of decode several sequences at once, in lockstep, as one batch of
- * the decoder (its caches reordered between steps with voce_method_reorder_state). */
+ * the decoder (its caches reordered between steps with voce_method_reorder_state).
+ *
+ * Limit: at most VC_WHISPER_MAX_SECONDS of audio per call. Whisper's log-mel is
+ * normalised by the maximum over the whole input, so the whole log-mel is held (115 MB
+ * per hour, beside the caller's samples, 230 MB per hour as float); longer input is
+ * refused with a message, not left to exhaust memory. */
 #ifndef VC_WHISPER_TRANSCRIBE_H
 #define VC_WHISPER_TRANSCRIBE_H
+
+#define VC_WHISPER_MAX_SECONDS (24 * 3600)
 
 #include <stddef.h>
 #include <stdint.h>
