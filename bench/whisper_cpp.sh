@@ -17,8 +17,9 @@
 #        WCPP_LONG (1: also the 10-minute input; 0 skips it), WCPP_LONG_RUNS (runs of the
 #        10-minute input, default 1: ~20x the work of jfk.wav), WCPP_ATTN ("fa": whisper.cpp's
 #        default flash attention; add "nfa" for the path without it), WCPP_WBENCH (1: also
-#        whisper-bench's fixed workload; default 0), VOCE_TEST_DATA (default /work/shared,
-#        else ../shared).
+#        whisper-bench's fixed workload; default 0), WCPP_PREPARE (1: stop once whisper.cpp
+#        is built, the models converted and ten.wav made: what bench/whisper_peers.sh
+#        needs), VOCE_TEST_DATA (default /work/shared, else ../shared).
 # needs: cmake, a C/C++ compiler, sox, /usr/bin/time, /usr/bin/python3 with torch and
 #        numpy; the whisper assets (DATA/models/whisper-assets: multilingual.tiktoken,
 #        gpt2.tiktoken, mel_filters.npz) and DATA/audio. No network.
@@ -85,6 +86,7 @@ long=${WCPP_LONG:-1}
 long_runs=${WCPP_LONG_RUNS:-1}
 attns=${WCPP_ATTN:-fa}
 wbench=${WCPP_WBENCH:-0}
+prepare=${WCPP_PREPARE:-0}
 out=${WCPP_OUT:-$peer/results}
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
@@ -174,6 +176,10 @@ if [ "$long" = 1 ] && [ ! -f "$ten" ]; then
   set -- "$tmp"/parts/*.wav
   # three passes over ~300 s of speech, cut to exactly 600 s
   sox "$@" "$@" "$@" "$ten.tmp.wav" trim 0 600 && mv "$ten.tmp.wav" "$ten"
+fi
+if [ "$prepare" = 1 ]; then
+  say "prepared: $peer (build/bin, models, ten.wav)"
+  exit 0
 fi
 
 pin_for() {
