@@ -1,6 +1,7 @@
 /* Test harness implementation (see harness.h). */
 #include "harness.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,4 +87,14 @@ int vt_quick(void)
 {
     const char *q = getenv("VOCE_TEST_QUICK");
     return q && !strcmp(q, "1");
+}
+
+double vt_rel_diff(const float *a, const float *b, size_t n)
+{
+    double d = 0, m = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return d / m;
 }

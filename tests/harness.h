@@ -30,6 +30,9 @@ const char *vt_source_dir(void);
  * it (`make test-arm`, where qemu emulates float arithmetic about 100x slower). */
 int vt_quick(void);
 
+/* Largest |a[i] - b[i]| over the largest |b[i]| (b is the reference), in double. */
+double vt_rel_diff(const float *a, const float *b, size_t n);
+
 #define CHECK(cond)                                                                    \
     do {                                                                               \
         if (!(cond)) { vt_fail(__FILE__, __LINE__, "%s", #cond); return; }             \

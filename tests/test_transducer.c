@@ -59,16 +59,6 @@ static voce_status compile_dir(const char *dir, const char *family, const char *
     return vc_compile(&o, out, NULL);
 }
 
-static double rel_diff(const float *a, const float *b, size_t n)
-{
-    double d = 0, m = 1e-30;
-    for (size_t i = 0; i < n; i++) {
-        d = fmax(d, fabs((double)a[i] - b[i]));
-        m = fmax(m, fabs((double)b[i]));
-    }
-    return d / m;
-}
-
 /* ints of t (i64) equal v[0..n)? */
 static int same_ints(const vc_tensor *t, const int32_t *v, int n)
 {
@@ -149,7 +139,7 @@ static void run(const char *model, const char *layout)
         load_npy(model, !strcmp(model, "tdt") ? "greedy_durations" : ctc ? "greedy_repeats" : "greedy_frames", &dur)) {
         st = vc_td_model_encode(&m, feats.data, (int)feats.dims[2], (int)((int64_t *)flen.data)[0]);
         size_t n = (size_t)vc_shape_numel(enc.rank, enc.dims);
-        double d = st ? 1 : rel_diff(m.enc_out, enc.data, n);
+        double d = st ? 1 : vt_rel_diff(m.enc_out, enc.data, n);
         if (st) vt_fail(__FILE__, __LINE__, "%s/%s encode: %s", model, layout, voce_last_error());
         else if (d > 1e-4) vt_fail(__FILE__, __LINE__, "%s/%s encoder output differs by %.3g (relative)", model, layout, d);
         else if ((st = vc_td_decode(&m, &h))) vt_fail(__FILE__, __LINE__, "%s/%s decode: %s", model, layout, voce_last_error());

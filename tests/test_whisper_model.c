@@ -40,17 +40,6 @@ static int load_npy(const char *model, const char *name, vc_tensor *t)
     return st == VOCE_OK;
 }
 
-/* Largest |a - b| relative to the largest |b|. */
-static double rel_diff(const float *a, const float *b, size_t n)
-{
-    double d = 0, m = 1e-30;
-    for (size_t i = 0; i < n; i++) {
-        d = fmax(d, fabs((double)a[i] - b[i]));
-        m = fmax(m, fabs((double)b[i]));
-    }
-    return d / m;
-}
-
 /* dir: a layout directory; HF's pair of decoders is tested from a copy of hf/ without
  * the merged file (symbolic links). */
 static void layout_dir(const char *model, const char *layout, char *dir, size_t cap)
@@ -116,7 +105,7 @@ static void check_cross(const char *model, vc_whisper_model *m)
         vc_tensor want;
         if (!load_npy(model, name, &want)) break;
         cross_of(m, l / 2, l % 2, got);
-        double d = rel_diff(got, want.data, (size_t)vc_numel(&want));
+        double d = vt_rel_diff(got, want.data, (size_t)vc_numel(&want));
         free(want.data);
         CHECK_MSG(d < 1e-4, "%s %s: relative difference %g", model, name, d);
     }
@@ -138,7 +127,7 @@ static void check_encoder(const char *model, vc_whisper_model *m)
     voce_tensor got;
     if (!load_npy(model, "audio_features", &want)) return;
     CHECK_OK(voce_method_output(m->enc, m->enc_out, &got));
-    double d = rel_diff(got.data, want.data, (size_t)vc_numel(&want));
+    double d = vt_rel_diff(got.data, want.data, (size_t)vc_numel(&want));
     free(want.data);
     CHECK_MSG(d < 1e-4, "%s: encoder hidden states differ by %g (relative)", model, d);
 }
@@ -156,7 +145,7 @@ static void check_teacher_forced(const char *model, vc_whisper_model *m)
     int n_al = 0;
     voce_status st = vc_whisper_model_reset(m);
     if (!st) st = vc_whisper_model_decode(m, ids, n, &logits);
-    double dl = st ? 1 : rel_diff(logits, want.data, (size_t)vc_numel(&want));
+    double dl = st ? 1 : vt_rel_diff(logits, want.data, (size_t)vc_numel(&want));
     if (m->layout != VC_WHISPER_LAYOUT_VOCE) {
         /* no cross-attention output in these exports: word timestamps are refused */
         CHECK_ERR(vc_whisper_model_alignment(m, &align, &n_al), VOCE_ERR_UNSUPPORTED);
@@ -164,7 +153,7 @@ static void check_teacher_forced(const char *model, vc_whisper_model *m)
     } else if (!st) {
         st = vc_whisper_model_alignment(m, &align, &n_al);
     }
-    double da = st || m->layout != VC_WHISPER_LAYOUT_VOCE ? 0 : rel_diff(align, walign.data, (size_t)vc_numel(&walign));
+    double da = st || m->layout != VC_WHISPER_LAYOUT_VOCE ? 0 : vt_rel_diff(align, walign.data, (size_t)vc_numel(&walign));
     free(tok.data);
     free(want.data);
     free(walign.data);
@@ -227,16 +216,16 @@ static void check_batch(const char *model, vc_whisper_model *m)
     if (!st) st = vc_whisper_model_decode(m, seq, np, &logits);
     if (!st) st = vc_whisper_model_reorder(m, src, 3);
     if (!st) st = vc_whisper_model_decode_batch(m, 3, toks, 1, &logits);
-    double d1 = st ? 1 : rel_diff(logits, one, V);
+    double d1 = st ? 1 : vt_rel_diff(logits, one, V);
     if (!st) st = vc_whisper_model_reorder(m, swap, 3);
     int32_t next_swapped[3] = {next[2], next[1], next[0]};
     if (!st) st = vc_whisper_model_decode_batch(m, 3, next_swapped, 1, &logits);
-    double d2 = st ? 1 : rel_diff(logits + 2 * V, two, V);
+    double d2 = st ? 1 : vt_rel_diff(logits + 2 * V, two, V);
     /* a new sequence after beams (the temperature fallback) starts as the first did */
     if (!st) st = vc_whisper_model_reset(m);
     if (!st) st = vc_whisper_model_decode(m, seq, np, &logits);
     if (!st) st = vc_whisper_model_decode(m, &toks[0], 1, &logits);
-    double d3 = st ? 1 : rel_diff(logits, one, V);
+    double d3 = st ? 1 : vt_rel_diff(logits, one, V);
     free(one);
     free(two);
     CHECK_OK(st);
