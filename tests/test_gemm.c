@@ -254,7 +254,7 @@ static voce_status conv_op(const conv_case *cc, const float *x, const float *w, 
     size_t need = op->scratch ? op->scratch(&n, in, &out) : 0;
     void *scratch = malloc(need + 64);
     out.data = y;
-    vc_ctx ctx = {scratch, need, NULL, NULL};
+    vc_ctx ctx = {scratch, need, NULL, NULL, NULL};
     st = scratch ? op->run(&n, in, &out, &ctx) : VOCE_ERR_NOMEM;
     free(scratch);
     return st;

@@ -26,9 +26,11 @@ static voce_status run_node(const vc_op *op, vc_tensor *const *in, vc_tensor *ou
         out[i].data = calloc(1, nb ? nb : 1);
     }
     size_t scratch = op->scratch ? op->scratch(&c->node, in, out) : 0;
+    if (op->flags & VC_OP_SCRATCH_PER_WORKER) /* as the executor provides it */
+        scratch = ((scratch + 63) & ~(size_t)63) * (size_t)vc_threads_count(t);
     void *state = NULL;
     vc_ctx ctx = {scratch ? aligned_alloc(64, (scratch + 63) & ~(size_t)63) : NULL, scratch, t,
-                  &state};
+                  &state, NULL};
     voce_status st = VOCE_OK;
     if (op->flags & VC_OP_ALIAS)
         memcpy(out[0].data, in[0]->data, vc_nbytes(&out[0]));

@@ -171,6 +171,14 @@ voce_status voce_method_find_output(const voce_method *m, const char *name, size
  * declared dimensions (fixed ones equal, free ones any size >= 0). The data is copied. */
 voce_status voce_method_set_input(voce_method *m, size_t index, const voce_tensor *t);
 
+/* The same without the copy: the method reads t->data where it is. The bytes must be
+ * aligned to the dtype's size (64 bytes is best) and stay valid and unchanged until
+ * this input is set again or the method is destroyed; an output of another method
+ * instance qualifies until that instance's next execute (an encoder's output read by
+ * every step of its decoder: one copy of it in memory, not two). A state input cannot
+ * be borrowed: the method writes it. */
+voce_status voce_method_borrow_input(voce_method *m, size_t index, const voce_tensor *t);
+
 /* Run the method on the inputs set so far. Every input must have been set at least
  * once; inputs keep their values between executions. */
 voce_status voce_method_execute(voce_method *m);

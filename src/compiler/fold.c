@@ -85,7 +85,7 @@ static int try_fold(vc_mgraph *g, const vc_node *n, vc_tensor **in, vc_tensor *o
     } else {
         size_t need = n->op->scratch ? n->op->scratch(n, in, out) : 0;
         void *scratch = need ? aligned_alloc(64, (need + 63) & ~(size_t)63) : NULL;
-        vc_ctx ctx = {scratch, need, NULL, NULL};
+        vc_ctx ctx = {scratch, need, NULL, NULL, NULL};
         voce_status st = need && !scratch ? VOCE_ERR_NOMEM : n->op->run(n, in, out, &ctx);
         free(scratch);
         if (st != VOCE_OK) { vc_error_clear(); return 0; }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -42,4 +43,27 @@ void vc_mapfile_close(vc_mapfile *m)
 {
     if (m->data) munmap(m->data, m->size);
     memset(m, 0, sizeof *m);
+}
+
+void vc_mapfile_release(const vc_mapfile *m, const void *p, size_t n)
+{
+    if (!m || !m->data || !p) return;
+    uintptr_t base = (uintptr_t)m->data, lo = (uintptr_t)p, hi = lo + n;
+    if (lo < base || hi < lo || hi > base + m->size) return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    if (!page || page & (page - 1)) return;
+    lo = (lo + page - 1) & ~(page - 1); /* whole pages only: the rest may be in use */
+    hi &= ~(page - 1);
+    if (hi <= lo) return;
+#ifdef MADV_NOHUGEPAGE
+    /* A kernel may map a file's page cache 2 MB at a time (large folios): one read of a
+     * bias vector beside the range would then map the range again. Small pages here
+     * keep it out; the rest of the file (weights read in place) keeps large ones. */
+    (void)madvise((void *)lo, hi - lo, MADV_NOHUGEPAGE);
+#endif
+#ifdef MADV_DONTNEED
+    /* Linux: the pages of a private mapping that was never written are dropped and
+     * read again from the file on the next touch (the data is kept) */
+    (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#endif
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/error.h"
+#include "../core/pages.h"
 #include "memplan.h"
 #include "op.h"
 
@@ -12,9 +13,12 @@
  * hang the caller). */
 #define VC_LOOP_MAX_ITERS ((int64_t)1 << 24)
 
+/* A separate allocation; doubly linked so that a tensor's block can be freed as soon as
+ * its last reader has run. */
 typedef struct vc_block {
-    struct vc_block *next;
-    size_t size;
+    struct vc_block *next, *prev;
+    size_t size;            /* bytes for the tensor (charged to memory_used) */
+    size_t bytes;           /* bytes allocated, header included */
 } vc_block;
 
 #define VC_BLOCK_HDR 64 /* data starts 64 bytes after the header, keeping alignment */
@@ -29,6 +33,9 @@ struct vc_gexec {
     uint64_t arena_size;
     vc_block *extra;        /* separate allocations of the current run */
     uint64_t extra_bytes;
+    vc_block **xblk;        /* per own value: its separate allocation, or NULL */
+    int32_t *die_off;       /* per node i: own values whose bytes nothing reads after */
+    int32_t *die;           /*   node i are die[die_off[i] .. die_off[i + 1]) */
     int64_t *poff;          /* per own value: planned offset */
     uint64_t *psize;        /* per own value: planned size */
     uint64_t *rec;          /* per own value: size recorded in the last run */
@@ -44,17 +51,28 @@ static void free_extra(vc_exec *x, vc_gexec *g)
     vc_block *b = g->extra;
     while (b) {
         vc_block *next = b->next;
-        free(b);
+        vc_pages_free(b, b->bytes);
         b = next;
     }
     g->extra = NULL;
     x->memory_used -= g->extra_bytes;
     g->extra_bytes = 0;
+    for (int s = 0; g->xblk && s < g->n_own; s++) g->xblk[s] = NULL;
+}
+
+static void free_block(vc_exec *x, vc_gexec *g, vc_block *b)
+{
+    if (b->prev) b->prev->next = b->next;
+    else g->extra = b->next;
+    if (b->next) b->next->prev = b->prev;
+    g->extra_bytes -= b->size;
+    x->memory_used -= b->size;
+    vc_pages_free(b, b->bytes);
 }
 
 static void free_retired(vc_exec *x, vc_gexec *g)
 {
-    free(g->retired);
+    vc_pages_free(g->retired, g->retired_size);
     x->memory_used -= g->retired_size;
     g->retired = NULL;
     g->retired_size = 0;
@@ -69,24 +87,30 @@ static voce_status charge(vc_exec *x, uint64_t bytes, const char *what)
                         what, (unsigned long long)bytes, (unsigned long long)x->memory_used,
                         (unsigned long long)x->memory_limit);
     x->memory_used += bytes;
+    if (x->memory_used > x->memory_peak) x->memory_peak = x->memory_used;
     return VOCE_OK;
 }
 
-static voce_status extra_alloc(vc_exec *x, vc_gexec *g, size_t nbytes, const char *name, void **out)
+static voce_status extra_alloc(vc_exec *x, vc_gexec *g, int s, size_t nbytes, const char *name,
+                               void **out)
 {
     size_t size = (nbytes + 63) & ~(size_t)63;
     voce_status st = charge(x, size, name);
     if (st) return st;
     x->run_allocs++;
-    vc_block *b = aligned_alloc(64, VC_BLOCK_HDR + (size ? size : 64));
+    vc_block *b = vc_pages_alloc(VC_BLOCK_HDR + (size ? size : 64));
     if (!b) {
         x->memory_used -= size;
         return vc_error(VOCE_ERR_NOMEM, "out of memory allocating %zu bytes for '%s'", nbytes, name);
     }
     b->size = size;
+    b->bytes = VC_BLOCK_HDR + (size ? size : 64);
+    b->prev = NULL;
     b->next = g->extra;
+    if (b->next) b->next->prev = b;
     g->extra = b;
     g->extra_bytes += size;
+    if (s >= 0) g->xblk[s] = b;
     *out = (unsigned char *)b + VC_BLOCK_HDR;
     return VOCE_OK;
 }
@@ -104,7 +128,7 @@ static voce_status alloc_value(vc_exec *x, int gi, int v, size_t nbytes, void **
         g->replan = 1;
     }
     if (s >= 0) g->rec[s] = nbytes; /* every run records, so a misfit run can re-plan */
-    return extra_alloc(x, g, nbytes, x->mg->values[v].name, out);
+    return extra_alloc(x, g, s, nbytes, x->mg->values[v].name, out);
 }
 
 static voce_status ensure_scratch(vc_exec *x, size_t need)
@@ -112,13 +136,13 @@ static voce_status ensure_scratch(vc_exec *x, size_t need)
     if (need <= x->scratch_size) return VOCE_OK;
     size_t size = (need + 4095) & ~(size_t)4095;
     x->memory_used -= x->scratch_size;
-    free(x->scratch);
+    vc_pages_free(x->scratch, x->scratch_size);
     x->scratch = NULL;
     x->scratch_size = 0;
     voce_status st = charge(x, size, "kernel scratch memory");
     if (st) return st;
     x->run_allocs++;
-    x->scratch = aligned_alloc(64, size);
+    x->scratch = vc_pages_alloc(size);
     if (!x->scratch) {
         x->memory_used -= size;
         return vc_error(VOCE_ERR_NOMEM, "out of memory allocating %zu bytes of scratch", size);
@@ -127,9 +151,55 @@ static voce_status ensure_scratch(vc_exec *x, size_t need)
     return VOCE_OK;
 }
 
+/* A separate allocation whose value nothing reads any more is freed at once, so a
+ * trial run (every tensor separate) needs what is alive at one time, as the arena will,
+ * not the sum of every tensor of the graph. */
+static void release_dead(vc_exec *x, vc_gexec *g, int node)
+{
+    for (int32_t k = g->die_off[node]; k < g->die_off[node + 1]; k++) {
+        int s = g->die[k];
+        if (!g->xblk[s]) continue;
+        free_block(x, g, g->xblk[s]);
+        g->xblk[s] = NULL;
+        x->vals[g->own[s]].data = NULL;
+    }
+}
+
+/* The new plan's arena exists: the values the run leaves alive (the graph's outputs)
+ * move into their slots there, out of separate allocations and out of the arena of the
+ * previous plan, which are then freed at once rather than at the next run. Views of a
+ * moved value follow it. */
+static void settle_outputs(vc_exec *x, int gi)
+{
+    vc_gexec *g = &x->gx[gi];
+    const unsigned char *old = g->retired, *old_end = g->retired + g->retired_size;
+    for (int s = 0; s < g->n_own; s++) {
+        int v = g->own[s];
+        unsigned char *from = x->vals[v].data;
+        if (x->root[v] != v || !from || x->last[v] < x->mg->graphs[gi].n_nodes) continue;
+        if (!g->xblk[s] && !(old && from >= old && from < old_end)) continue;
+        size_t nb = vc_nbytes(&x->vals[v]);
+        unsigned char *to = g->arena + g->poff[s];
+        if (nb) memcpy(to, from, nb);
+        for (int k = 0; k < g->n_own; k++) {
+            vc_tensor *w = &x->vals[g->own[k]];
+            if (x->root[g->own[k]] == v && (unsigned char *)w->data >= from &&
+                (unsigned char *)w->data <= from + nb)
+                w->data = to + ((unsigned char *)w->data - from);
+        }
+        if (g->xblk[s]) { /* at once: the outputs are not resident twice, even briefly */
+            free_block(x, g, g->xblk[s]);
+            g->xblk[s] = NULL;
+        }
+    }
+    free_extra(x, g);
+    free_retired(x, g);
+}
+
 /* After a trial run, or a run where tensors outgrew their slots: place the sizes it
  * recorded in a new arena. The old arena is retired, not freed, because this run's
- * results may live in it; the next run frees it. */
+ * results may live in it; once they have moved to the new one (settle_outputs) it goes.
+ * Should the new arena fail, the next run frees it. */
 static voce_status make_plan(vc_exec *x, int gi)
 {
     vc_gexec *g = &x->gx[gi];
@@ -159,7 +229,7 @@ static voce_status make_plan(vc_exec *x, int gi)
     }
     if (!st) {
         x->run_allocs++;
-        g->arena = aligned_alloc(64, (size_t)total + 64);
+        g->arena = vc_pages_alloc((size_t)total + 64);
         if (!g->arena) {
             x->memory_used -= total + 64;
             st = vc_error(VOCE_ERR_NOMEM, "out of memory allocating a %llu-byte arena",
@@ -173,6 +243,7 @@ static voce_status make_plan(vc_exec *x, int gi)
             g->psize[s] = items[s].size;
         }
         g->planned = 1;
+        settle_outputs(x, gi);
     }
     free(items);
     free(offs);
@@ -413,8 +484,15 @@ static voce_status run_node(vc_exec *x, int gi, const vc_node *n, vc_tensor **in
         else if ((st = alloc_value(x, gi, n->out[k], nb, &out[k].data))) return st;
     }
     size_t need = n->op->scratch ? n->op->scratch(n, in, out) : 0;
+    if (n->op->flags & VC_OP_SCRATCH_PER_WORKER) {
+        size_t workers = (size_t)vc_threads_count(x->threads);
+        need = (need + 63) & ~(size_t)63;
+        if (need > SIZE_MAX / workers) return vc_node_error(n, VOCE_ERR_NOMEM, "scratch too large");
+        need *= workers;
+    }
     if ((st = ensure_scratch(x, need))) return st;
-    vc_ctx ctx = {x->scratch, x->scratch_size, x->threads, &x->gx[gi].state[n - x->mg->graphs[gi].nodes]};
+    vc_ctx ctx = {x->scratch, x->scratch_size, x->threads, &x->gx[gi].state[n - x->mg->graphs[gi].nodes],
+                  x->file};
     if ((st = n->op->run(n, in, out, &ctx))) return st;
     for (int k = 0; k < n->n_out; k++) x->vals[n->out[k]] = out[k];
     return VOCE_OK;
@@ -434,6 +512,7 @@ static voce_status exec_graph(vc_exec *x, int gi)
         const vc_node *n = &gr->nodes[i];
         if (n->op->flags & VC_OP_CONTROL) {
             st = strcmp(n->op_type, "If") == 0 ? run_if(x, gi, n) : run_loop(x, gi, n);
+            if (!st) release_dead(x, g, i);
             continue;
         }
         /* inputs/outputs arrays on the stack for the common case; nodes never nest */
@@ -443,6 +522,7 @@ static voce_status exec_graph(vc_exec *x, int gi)
         vc_tensor *out = n->n_out <= 8 ? out_small : malloc(sizeof *out * (size_t)n->n_out);
         if (!in || !out) st = vc_error(VOCE_ERR_NOMEM, "out of memory");
         else st = run_node(x, gi, n, in, out);
+        if (!st) release_dead(x, g, i);
         if (in != in_small) free(in);
         if (out != out_small) free(out);
     }
@@ -478,6 +558,34 @@ static voce_status init_graph(vc_exec *x, int gi)
     for (int v = 0; v < mg->n_values; v++)
         if (g->slot[v] >= 0) g->own[g->slot[v]] = v;
     vc_alias_roots(mg, gi, x->root);
+    return VOCE_OK;
+}
+
+/* Node after which each value of graph gi that owns bytes is dead: its last reader
+ * (views included), or its own node when nothing reads it. Graph outputs never die. */
+static int death_node(const vc_exec *x, int gi, int v)
+{
+    int d = x->last[v] < x->mg->values[v].def_node ? x->mg->values[v].def_node : x->last[v];
+    return x->root[v] != v || d < 0 || d >= x->mg->graphs[gi].n_nodes ? -1 : d;
+}
+
+static voce_status death_lists(vc_exec *x, int gi)
+{
+    vc_gexec *g = &x->gx[gi];
+    int n_nodes = x->mg->graphs[gi].n_nodes;
+    g->die_off = calloc((size_t)n_nodes + 2, sizeof *g->die_off);
+    g->die = malloc(sizeof *g->die * (size_t)(g->n_own ? g->n_own : 1));
+    g->xblk = calloc((size_t)(g->n_own ? g->n_own : 1), sizeof *g->xblk);
+    if (!g->die_off || !g->die || !g->xblk) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    for (int s = 0; s < g->n_own; s++) {
+        int d = death_node(x, gi, g->own[s]);
+        if (d >= 0) g->die_off[d + 2]++;
+    }
+    for (int i = 0; i < n_nodes; i++) g->die_off[i + 2] += g->die_off[i + 1];
+    for (int s = 0; s < g->n_own; s++) {
+        int d = death_node(x, gi, g->own[s]);
+        if (d >= 0) g->die[g->die_off[d + 1]++] = s;
+    }
     return VOCE_OK;
 }
 
@@ -519,6 +627,13 @@ voce_status vc_exec_init(vc_exec *x, const vc_mgraph *mg, uint64_t memory_limit,
         if (r != v && mg->values[r].graph == mg->values[v].graph && x->last[v] > x->last[r])
             x->last[r] = x->last[v];
     }
+    for (int gi = 0; gi < mg->n_graphs; gi++) {
+        voce_status st = death_lists(x, gi);
+        if (st) {
+            vc_exec_free(x);
+            return st;
+        }
+    }
     return VOCE_OK;
 }
 
@@ -531,12 +646,15 @@ void vc_exec_free(vc_exec *x)
             vc_gexec *g = &x->gx[gi];
             free_extra(x, g);
             free_retired(x, g);
-            free(g->arena);
+            vc_pages_free(g->arena, g->arena_size);
             free(g->own);
             free(g->poff);
             free(g->psize);
             free(g->rec);
             free(g->slot);
+            free(g->xblk);
+            free(g->die_off);
+            free(g->die);
             for (int i = 0; g->state && i < x->mg->graphs[gi].n_nodes; i++) free(g->state[i]);
             free(g->state);
             free(g->inplace);
@@ -546,7 +664,7 @@ void vc_exec_free(vc_exec *x)
     free(x->vals);
     free(x->root);
     free(x->last);
-    free(x->scratch);
+    vc_pages_free(x->scratch, x->scratch_size);
     memset(x, 0, sizeof *x);
 }
 

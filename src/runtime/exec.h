@@ -1,11 +1,14 @@
 /* The executor: runs the graphs of one method instance.
  *
  * Memory: every graph has one arena. The first run with new shapes is a *trial*: each
- * tensor gets its own allocation and its size is recorded; after it, the recorded sizes
- * and lifetimes are placed in one arena (memplan.h). Later runs reuse that plan with no
+ * tensor gets its own allocation, freed as soon as its last reader has run, and its
+ * size is recorded; after it, the recorded sizes and lifetimes are placed in one arena
+ * (memplan.h) and the run's outputs move into it. Later runs reuse that plan with no
  * heap allocation; a tensor that no longer fits its slot (shapes changed) gets its own
- * allocation for that run and the next run plans anew. Scratch memory is one buffer per
- * method instance that grows to the largest request.
+ * allocation for that run and the run ends with a new plan. Scratch memory is one
+ * buffer per method instance that grows to the largest request (times the pool's
+ * threads for VC_OP_SCRATCH_PER_WORKER ops). Arenas, separate tensors and scratch come
+ * from the page allocator (core/pages.h), so what is freed leaves the process.
  *
  * Views (VC_OP_ALIAS ops) share their input's bytes. If runs the chosen branch and
  * copies its outputs; Loop copies carried values between iterations (Loop allocates
@@ -16,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "../core/mapfile.h"
 #include "../core/threads.h"
 #include "graph.h"
 
@@ -31,8 +35,10 @@ typedef struct vc_exec {
     size_t scratch_size;
     uint64_t memory_limit;
     uint64_t memory_used;       /* arenas + separate allocations + scratch */
+    uint64_t memory_peak;       /* the most memory_used has been (tests) */
     uint64_t run_allocs;        /* heap allocations made by the last run (0 = steady) */
     vc_threads *threads;        /* kernels' pool, owned; NULL when one thread */
+    const vc_mapfile *file;     /* where the constants are mapped from, if a file (vc_ctx) */
 } vc_exec;
 
 /* Prepare an executor for mg (constants bound, lifetimes computed) whose kernels use

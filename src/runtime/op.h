@@ -10,7 +10,8 @@
  *          assume valid input.
  *   run:   compute the outputs. out[i].data points to nbytes(out[i]) writable bytes;
  *          they never overlap the inputs, except for VC_OP_INPLACE ops (below).
- *          ctx->scratch holds scratch(...) bytes.
+ *          ctx->scratch holds scratch(...) bytes (per worker with
+ *          VC_OP_SCRATCH_PER_WORKER, below).
  *
  * in has n->n_in entries; an optional input left out is NULL. out has n->n_out entries,
  * all present (outputs that the graph does not use still get a buffer).
@@ -33,6 +34,7 @@
 #include <stddef.h>
 
 #include "../core/error.h"
+#include "../core/mapfile.h"
 #include "../core/tensor.h"
 #include "../core/threads.h"
 #include "graph.h"
@@ -52,6 +54,10 @@ typedef struct vc_ctx {
      * for the GEMM), kept between runs and freed with free() when the instance is
      * destroyed. NULL when there is no instance (compile-time folding, unit tests). */
     void **state;
+    /* The program's file mapping when constants are read from it (NULL otherwise): a
+     * kernel that keeps a copy of a constant in state may vc_mapfile_release the
+     * original's pages, so that the weights are resident once. */
+    const vc_mapfile *file;
 } vc_ctx;
 
 typedef voce_status (*vc_infer_fn)(const vc_node *n, vc_tensor *const *in, vc_tensor *out);
@@ -71,7 +77,12 @@ enum {
      * executor allows it (input 0 is method state that nothing reads later, exec.h)
      * out[0].data == in[0]->data; else out[0] is a buffer of its own and run copies
      * input 0 first. voce:CacheWrite. */
-    VC_OP_INPLACE = 1 << 3
+    VC_OP_INPLACE = 1 << 3,
+    /* scratch(...) is what one worker of the pool needs: ctx->scratch holds that many
+     * bytes, rounded up to a multiple of 64, for each of vc_threads_count(ctx->threads)
+     * workers, worker w's at w times the rounded size (ctx->scratch_size: the total).
+     * voce:Attention's rows of scores. */
+    VC_OP_SCRATCH_PER_WORKER = 1 << 4
 };
 
 struct vc_op {

@@ -513,6 +513,7 @@ voce_status voce_method_create(const voce_program *p, const char *method, const 
         st = vc_error(VOCE_ERR_INVALID_ARG, "threads: %d is out of range (0 = one per core, "
                       "1 to %d)", opt->threads, VC_THREADS_MAX);
     if (!st) st = vc_exec_init(&m->exec, mg, opt->memory_limit, threads);
+    if (!st && p->map.data) m->exec.file = &p->map;
     m->state = state_of(p, mg);
     if (!st) st = init_state(m);
     if (st) {
@@ -609,25 +610,55 @@ static voce_status check_input(const voce_method *m, const vc_value *v, const vo
     return VOCE_OK;
 }
 
-voce_status voce_method_set_input(voce_method *m, size_t index, const voce_tensor *t)
+/* Input index's value becomes t's shape over data. */
+static void bind_input(voce_method *m, size_t index, const voce_tensor *t, void *data)
 {
-    if (!m || !t) return vc_error(VOCE_ERR_INVALID_ARG, "set_input needs a method and a tensor");
+    vc_tensor *x = &m->exec.vals[m->mg->graphs[0].in[index]];
+    x->dtype = t->dtype;
+    x->rank = t->rank;
+    memcpy(x->dims, t->dims, sizeof x->dims);
+    x->data = data;
+    m->in_set[index] = 1;
+    m->executed = 0;
+}
+
+static voce_status checked_input(voce_method *m, size_t index, const voce_tensor *t, const char *fn)
+{
+    if (!m || !t) return vc_error(VOCE_ERR_INVALID_ARG, "%s needs a method and a tensor", fn);
     const vc_graph *g = &m->mg->graphs[0];
     if (index >= (size_t)g->n_in)
         return vc_error(VOCE_ERR_INVALID_ARG, "method '%s' has %d inputs; index %zu is out of range",
                         m->mg->name, g->n_in, index);
-    int v = g->in[index];
-    voce_status st = check_input(m, &m->mg->values[v], t);
+    return check_input(m, &m->mg->values[g->in[index]], t);
+}
+
+voce_status voce_method_set_input(voce_method *m, size_t index, const voce_tensor *t)
+{
+    voce_status st = checked_input(m, index, t, "set_input");
     if (st) return st;
     if ((st = input_room(m, index, t->nbytes))) return st;
     if (t->nbytes) memcpy(m->in_buf[index], t->data, t->nbytes);
-    vc_tensor *x = &m->exec.vals[v];
-    x->dtype = t->dtype;
-    x->rank = t->rank;
-    memcpy(x->dims, t->dims, sizeof x->dims);
-    x->data = m->in_buf[index];
-    m->in_set[index] = 1;
-    m->executed = 0;
+    bind_input(m, index, t, m->in_buf[index]);
+    return VOCE_OK;
+}
+
+voce_status voce_method_borrow_input(voce_method *m, size_t index, const voce_tensor *t)
+{
+    voce_status st = checked_input(m, index, t, "borrow_input");
+    if (st) return st;
+    const char *name = m->mg->values[m->mg->graphs[0].in[index]].name;
+    if (m->state->out_of_in[index] >= 0)
+        return vc_error(VOCE_ERR_INVALID_ARG, "input '%s' is method state, which the method writes: "
+                        "set it with voce_method_set_input", name);
+    if (!t->nbytes) return voce_method_set_input(m, index, t); /* no bytes to borrow */
+    size_t align = voce_dtype_size(t->dtype);
+    if ((uintptr_t)t->data % (align ? align : 1))
+        return vc_error(VOCE_ERR_INVALID_ARG, "input '%s': borrowed data must be aligned to its "
+                        "elements (%zu bytes)", name, align);
+    free(m->in_buf[index]); /* the copy is not needed any more */
+    m->in_buf[index] = NULL;
+    m->in_cap[index] = 0;
+    bind_input(m, index, t, (void *)t->data);
     return VOCE_OK;
 }
 

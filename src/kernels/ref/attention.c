@@ -13,10 +13,11 @@
  * keys (beams decoding one window share its cross-attention keys).
  *
  * Work: each (b, h, block of query rows) is one task; scores go to the probs output when
- * the graph asks for it, else to scratch ([B, H, Nq, Nk] floats). Products run through
- * vc_gemm_f32 on one thread per task, the softmax through the Softmax op's row code,
- * so results are bit-identical for any thread count and equal to the unfused graph to
- * GEMM rounding. */
+ * the graph asks for it, else to the worker's own rows of scratch (ROW_BLOCK x Nk floats:
+ * 192 KB for 1500 keys, where all of [B, H, Nq, Nk] would be 54 MB for Whisper tiny's
+ * encoder). Products run through vc_gemm_f32 on one thread per task, the softmax through
+ * the Softmax op's row code, so results are bit-identical for any thread count and equal
+ * to the unfused graph to GEMM rounding. */
 #include <math.h>
 #include <string.h>
 
@@ -111,17 +112,25 @@ static voce_status attn_infer(const vc_node *n, vc_tensor *const *in, vc_tensor 
     return VOCE_OK;
 }
 
+/* One worker's block of scores (VC_OP_SCRATCH_PER_WORKER), in floats. */
+static int64_t block_floats(int64_t Nk)
+{
+    return (ROW_BLOCK * Nk + 15) & ~(int64_t)15;
+}
+
 static size_t attn_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
+    (void)out;
     if (n->n_out == 2) return 0;
-    return (size_t)(out[0].dims[0] * in[1]->dims[1] * out[0].dims[1]) *
-           (size_t)vc_attr_int(n, "num_heads", 1) * sizeof(float);
+    return (size_t)block_floats(in[1]->dims[1]) * sizeof(float);
 }
 
 typedef struct attn_job {
     attn_geom g;
     const float *q, *k, *v;
-    float *out, *scores;    /* scores: [B, H, Nq, Nk] */
+    float *out;
+    float *probs;           /* [B, H, Nq, Nk] when the graph asks for them, else NULL */
+    float *scratch;         /* else: block_floats(Nk) per worker */
     int64_t blocks;         /* row blocks per (b, h) */
 } attn_job;
 
@@ -144,10 +153,10 @@ static void attn_task(void *arg, int64_t task, int worker)
     const float *q = j->q + (b * g->Nq + i0) * Dq + h * g->Dk;
     const float *k = j->k + b * g->kb * g->Nk * Dq + h * g->Dk;
     const float *v = j->v + b * g->kb * g->Nk * Do + h * g->Dv;
-    float *s = j->scores + (bh * g->Nq + i0) * g->Nk;
+    float *s = j->probs ? j->probs + (bh * g->Nq + i0) * g->Nk
+                        : j->scratch + worker * block_floats(g->Nk);
     float *o = j->out + (b * g->Nq + i0) * Do + h * g->Dv;
     int64_t L = keys_seen(g, i0 + rows - 1); /* the widest row of the block */
-    (void)worker;
     vc_gemm_f32(NULL, 0, 1, rows, L, g->Dk, g->scale, q, Dq, k, Dq, 0.0f, s, g->Nk);
     for (int64_t r = 0; r < rows; r++) {
         float *sr = s + r * g->Nk;
@@ -168,7 +177,8 @@ static voce_status attn_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     j.k = in[1]->data;
     j.v = in[2]->data;
     j.out = out[0].data;
-    j.scores = n->n_out == 2 ? out[1].data : ctx->scratch;
+    j.probs = n->n_out == 2 ? out[1].data : NULL;
+    j.scratch = ctx->scratch;
     j.blocks = (j.g.Nq + ROW_BLOCK - 1) / ROW_BLOCK;
     int64_t tasks = j.g.B * j.g.H * j.blocks;
     if (tasks == 0) return VOCE_OK;
@@ -178,6 +188,12 @@ static voce_status attn_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     }
     int64_t macs = j.g.B * j.g.H * j.g.Nq * j.g.Nk * (j.g.Dk + j.g.Dv);
     int64_t n_split = vc_threads_tasks(ctx->threads, tasks, macs, VC_GEMM_MIN_TASK_MACS);
+    /* a caller that gave scratch for fewer workers than its pool has gets one thread */
+    size_t slots = ctx->scratch_size / (sizeof(float) * (size_t)block_floats(j.g.Nk));
+    if (!j.probs && slots < (size_t)vc_threads_count(ctx->threads)) n_split = 1;
+    if (!j.probs && (slots < 1 || !j.scratch))
+        return vc_node_error(n, VOCE_ERR_INTERNAL, "scratch of %zu bytes is too small",
+                             ctx->scratch_size);
     vc_threads_run(n_split > 1 ? ctx->threads : NULL, tasks, attn_task, &j);
     return VOCE_OK;
 }
@@ -231,7 +247,7 @@ static voce_status cache_run(const vc_node *n, vc_tensor *const *in, vc_tensor *
 }
 
 const vc_op vc_ops_attention[] = {
-    {"voce:Attention", attn_infer, attn_run, attn_scratch, 0},
+    {"voce:Attention", attn_infer, attn_run, attn_scratch, VC_OP_SCRATCH_PER_WORKER},
     {"voce:CacheWrite", cache_infer, cache_run, NULL, VC_OP_INPLACE},
 };
 const int vc_ops_attention_count = (int)(sizeof vc_ops_attention / sizeof vc_ops_attention[0]);

@@ -9,8 +9,8 @@
  * (src/compiler/act.c). On the packed path it runs on each tile as the GEMM finishes it,
  * while the tile is in cache, so it costs no pass over Y. Y starts as the bias rows and the GEMM adds the product (beta = 1), so the
  * bias costs no extra pass over Y. Up to VC_GEMM_DOT_ROWS rows (decode steps) read W as
- * it is stored; more rows use a copy packed once per method instance (memory: as much
- * again as the weights of each such layer). */
+ * it is stored; a layer run repeatedly with more rows uses a copy packed once per method
+ * instance, which replaces W's pages of the program file (packed_weights below). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -69,29 +69,90 @@ static voce_status linear_infer(const vc_node *n, vc_tensor *const *in, vc_tenso
     return VOCE_OK;
 }
 
-/* The weights packed for the GEMM's packed path, made at the first run with more rows
- * than the dot path takes and kept in the node's slot: packing [N, K] weights into panels
- * costs about as much as a 50-row product, so it is done once per instance, not per
- * call. The block records what it was made for. */
+/* The weights packed for the GEMM's packed path, kept in the node's slot. Packing [N, K]
+ * weights into panels costs about as much as a 50-row product, so a layer run again and
+ * again with many rows (an encoder, beams) packs them once, not per call; the copy then
+ * replaces the weights' pages of the program file (vc_mapfile_release), so they are
+ * resident once. One copy at a time is the rule, with a call of slack each way:
+ *   - a layer packs on its second call in a row with more than VC_GEMM_DOT_ROWS rows;
+ *     the first such call packs block by block as it goes (vc_gemm_f32, the same
+ *     arithmetic), so a one-off (a decoder's prompt before single-token steps) leaves no
+ *     copy behind;
+ *   - a call with fewer rows reads W as stored (the dot path, its own rounding), except
+ *     while the layer holds a copy: the first NARROW_KEEP such calls in a row use it (a
+ *     beam search restarting on a window runs two or three before its beams, which must
+ *     not free and repack 76 MiB each time); the next frees it, and W's pages come back
+ *     from the file as the dot path reads them.
+ * The slot holds this block: w NULL means "the last call had many rows, nothing packed
+ * yet". Layers narrower than 8 outputs pack at once (vc_gemm_f32 would transpose the
+ * product and round differently). */
+enum { NARROW_KEEP = 8 };
+
 typedef struct packed_w {
     vc_isa isa;
     int64_t N, K;
-    float *w; /* 64-byte aligned, inside this block */
+    float *w;   /* 64-byte aligned, inside this block; or NULL */
+    int narrow; /* calls with few rows since the last with many */
 } packed_w;
+
+/* Pack W about 1 MiB of rows at a time (whole blocks of the kernel's nc rows, so the
+ * layout is the one vc_gemm_pack_b gives for all of W), releasing each part's file pages
+ * once it is packed: a large layer (Whisper's token projection, 51865 x 384: 76 MiB) is
+ * then never resident twice, not even while it is packed. */
+static void pack_releasing(vc_ctx *ctx, vc_isa isa, const float *W, int64_t N, int64_t K, float *dst)
+{
+    int64_t nc = vc_gemm_kernel_for(isa).nc;
+    if (nc < 1) nc = N;
+    int64_t per = ((int64_t)1 << 18) / (nc * K);
+    int64_t step = nc * (per > 1 ? per : 1), from = 0;
+    for (int64_t n0 = 0; n0 < N; n0 += step) {
+        int64_t rows = N - n0 < step ? N - n0 : step;
+        vc_gemm_pack_b(isa, 1, rows, K, W + n0 * K, K, dst + n0 * K);
+        /* from the previous part's start: the page the two share is whole only now */
+        vc_mapfile_release(ctx->file, W + from * K, sizeof(float) * (size_t)((n0 + rows - from) * K));
+        from = n0;
+    }
+}
+
+static void drop_packed(vc_ctx *ctx)
+{
+    if (!ctx->state) return;
+    free(*ctx->state);
+    *ctx->state = NULL;
+}
 
 static const float *packed_weights(vc_ctx *ctx, vc_isa isa, const float *W, int64_t N, int64_t K)
 {
-    packed_w *p = ctx->state ? *ctx->state : NULL;
-    if (p && p->isa == isa && p->N == N && p->K == K) return p->w;
+    if (!ctx->state) return NULL;
+    packed_w *p = *ctx->state;
+    int same = p && p->isa == isa && p->N == N && p->K == K;
+    if (same && p->w) {
+        p->narrow = 0;
+        return p->w;
+    }
     size_t bytes = vc_gemm_packed_b_bytes(isa, N, K);
-    if (!ctx->state || !bytes) return NULL;
-    free(p);
+    if (!bytes) return NULL;
+    drop_packed(ctx);
+    if (!same && N >= 8) { /* the first call with many rows: note it, pack nothing */
+        if ((p = malloc(sizeof *p))) *p = (packed_w){isa, N, K, NULL, 0};
+        *ctx->state = p;
+        return NULL;
+    }
     *ctx->state = p = malloc(sizeof *p + 64 + bytes);
     if (!p) return NULL;
-    p->isa = isa, p->N = N, p->K = K;
-    p->w = (float *)(((uintptr_t)(p + 1) + 63) & ~(uintptr_t)63);
-    vc_gemm_pack_b(isa, 1, N, K, W, K, p->w);
+    *p = (packed_w){isa, N, K, (float *)(((uintptr_t)(p + 1) + 63) & ~(uintptr_t)63), 0};
+    pack_releasing(ctx, isa, W, N, K, p->w);
     return p->w;
+}
+
+/* For a call with few rows: the copy, for the first NARROW_KEEP such calls in a row;
+ * else NULL, having freed it (the dot path reads W as stored). */
+static const float *narrow_call(vc_ctx *ctx, vc_isa isa, int64_t N, int64_t K)
+{
+    packed_w *p = ctx->state ? *ctx->state : NULL;
+    if (p && p->w && p->isa == isa && p->N == N && p->K == K && p->narrow++ < NARROW_KEEP) return p->w;
+    drop_packed(ctx);
+    return NULL;
 }
 
 static voce_status linear_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
@@ -108,7 +169,9 @@ static voce_status linear_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
     vc_isa isa = vc_isa_active();
     int act = act_of(n);
     vc_gemm_epilogue epi = {act_tile, &act};
-    const float *pw = M > VC_GEMM_DOT_ROWS && K > 0 ? packed_weights(ctx, isa, w->data, N, K) : NULL;
+    const float *pw = NULL;
+    if (M <= VC_GEMM_DOT_ROWS) pw = narrow_call(ctx, isa, N, K);
+    else if (K > 0) pw = packed_weights(ctx, isa, w->data, N, K);
     if (pw && vc_gemm_f32_prepacked(isa, ctx->threads, M, N, K, 1.0f, x->data, K, pw, beta, y, N,
                                     act ? &epi : NULL))
         return vc_node_error(n, VOCE_ERR_NOMEM, "out of memory");

@@ -246,7 +246,10 @@ static voce_status set_cross(vc_whisper_model *m, int batch)
             t.dims[ax] = batch;
             t.nbytes = nb;
         }
-        voce_status st = voce_method_set_input(m->dec, m->dec_cross[i], &t);
+        /* one sequence: the decoder reads the encoder's output (or m->xkv) where it is,
+         * so it is in memory once; a batch is built in the shared scratch: copied */
+        voce_status st = batch > 1 ? voce_method_set_input(m->dec, m->dec_cross[i], &t)
+                                   : voce_method_borrow_input(m->dec, m->dec_cross[i], &t);
         if (st) return st;
     }
     m->cross_batch = batch;
