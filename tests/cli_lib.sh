@@ -1,8 +1,32 @@
-# Shared by the shell tests of the voce command (test_cli.sh, test_vad_cli.sh,
-# test_features_cli.sh): sourced after they set $tmp (a scratch folder) and $py.
-# Counts passes and failures in $pass and $fail.
+# Shared by the shell tests of the voce command (test_*_cli.sh): sourced after they set
+# $tmp (a scratch folder) and $py. Counts passes and failures in $pass and $fail.
 pass=0
 fail=0
+# VOCE_TEST_QUICK=1 (sanitizer and qemu runs): the tests do less of the same work
+quick=${VOCE_TEST_QUICK:-0}
+# require THING...: skip the whole test (exit 77), naming every absent thing; a name with
+# a slash is a file, one without a command looked up in PATH
+require() {
+  missing=""
+  for f in "$@"; do
+    case $f in
+      */*) [ -e "$f" ] || missing="$missing $f" ;;
+      *) command -v "$f" >/dev/null || missing="$missing $f" ;;
+    esac
+  done
+  if [ -n "$missing" ]; then echo "skip: needs$missing"; echo "0 passed, 0 failed, 1 skipped"; exit 77; fi
+}
+# cues_ok: $tmp/jfk.srt and $tmp/jfk.vtt, saved by a formats loop, hold cues
+cues_ok() {
+  grep -q -- "-->" "$tmp/jfk.srt" && head -1 "$tmp/jfk.vtt" | grep -q WEBVTT && ok "srt and vtt cues" || bad "srt/vtt"
+}
+# empty_json NAME: the JSON transcript in $tmp/out has no segments and no text
+empty_json() {
+  pycheck "$1" '
+import json, sys
+j = json.load(open(sys.argv[1])); assert j["segments"] == [] and j["text"] == "", j
+' "$tmp/out"
+}
 ok() { pass=$((pass + 1)); echo "  ok   $1"; }
 bad() { fail=$((fail + 1)); echo "  FAIL $1"; }
 check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }

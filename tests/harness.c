@@ -1,6 +1,7 @@
 /* Test harness implementation (see harness.h). */
 #include "harness.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/npy.h"
 
 static int n_pass, n_fail, n_skip;
 static int cur_failed, cur_skipped;
@@ -87,6 +90,31 @@ int vt_quick(void)
 {
     const char *q = getenv("VOCE_TEST_QUICK");
     return q && !strcmp(q, "1");
+}
+
+const char *vt_build_path(const char *env, const char *name)
+{
+    static char ring[4][1024];
+    static int next;
+    char *buf = ring[next++ % 4];
+    const char *e = env ? getenv(env) : NULL, *b = getenv("VOCE_BUILD_DIR");
+    if (e && *e) snprintf(buf, sizeof ring[0], "%s", e);
+    else snprintf(buf, sizeof ring[0], "%s/%s", b && *b ? b : ".", name);
+    char abs[PATH_MAX]; /* links made by tests need an absolute target */
+    if (buf[0] != '/' && realpath(buf, abs) && strlen(abs) < sizeof ring[0]) strcpy(buf, abs);
+    return buf;
+}
+
+int vt_read_npy(struct vc_tensor *t, const char *fmt, ...)
+{
+    char path[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    voce_status st = vc_npy_read(path, t);
+    if (st) vt_fail(__FILE__, __LINE__, "%s: %s", path, voce_last_error());
+    return st == VOCE_OK;
 }
 
 double vt_rel_diff(const float *a, const float *b, size_t n)

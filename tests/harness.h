@@ -30,6 +30,15 @@ const char *vt_source_dir(void);
  * it (`make test-arm`, where qemu emulates float arithmetic about 100x slower). */
 int vt_quick(void);
 
+/* A folder the build generates (reference layouts, cases): $ENV when set (env may be
+ * NULL), else VOCE_BUILD_DIR/name; absolute when it exists. The result lives until the
+ * fourth call after this one. */
+const char *vt_build_path(const char *env, const char *name);
+/* Reads the .npy file at the printf-style path into t; on failure the current test
+ * fails naming the file, and 0 is returned. */
+struct vc_tensor;
+int vt_read_npy(struct vc_tensor *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Largest |a[i] - b[i]| over the largest |b[i]| (b is the reference), in double. */
 double vt_rel_diff(const float *a, const float *b, size_t n);
 

@@ -9,6 +9,7 @@
 #include "core/f16.h"
 #include "compiler/compiler.h"
 #include "core/npy.h"
+#include "harness.h"
 
 static char load_error[1024];
 
@@ -69,9 +70,8 @@ static int parse_attr(vt_opcase *c, char **tok, int nt)
 
 vt_opcase *vt_opcases_load(int *count)
 {
-    const char *b = getenv("VOCE_BUILD_DIR");
     char dir[1024], path[1100];
-    snprintf(dir, sizeof dir, "%s/op-cases", b && *b ? b : ".");
+    snprintf(dir, sizeof dir, "%s", vt_build_path(NULL, "op-cases"));
     snprintf(path, sizeof path, "%s/manifest.txt", dir);
     FILE *f = fopen(path, "r");
     if (!f) {

@@ -100,13 +100,7 @@ static int round_trips(const vc_bpe *bpe, const char *text, size_t len, unsigned
     return ok;
 }
 
-static const char *ref_dir(void)
-{
-    static char path[4096];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(path, sizeof path, "%s/bpe-ref", b && *b ? b : ".");
-    return path;
-}
+static const char *ref_dir(void) { return vt_build_path(NULL, "bpe-ref"); }
 
 static const char *vocab_names[2] = {"gpt2", "multilingual"};
 

@@ -10,13 +10,7 @@
 #include "runtime/op.h"
 #include "runtime/program.h"
 
-static const char *cases_dir(void)
-{
-    static char buf[1024];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(buf, sizeof buf, "%s/op-cases", b && *b ? b : ".");
-    return buf;
-}
+static const char *cases_dir(void) { return vt_build_path(NULL, "op-cases"); }
 
 static voce_status compile1(const char *onnx, const char *out, int n_fix, const char **fix, int n_shape,
                             const char **shape)

@@ -16,13 +16,7 @@
 #include "core/npy.h"
 #include "harness.h"
 
-static const char *ref_dir(void)
-{
-    static char dir[1024];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(dir, sizeof dir, "%s/dsp-ref", b && *b ? b : ".");
-    return dir;
-}
+static const char *ref_dir(void) { return vt_build_path(NULL, "dsp-ref"); }
 
 static const char *ref_path(const char *name)
 {

@@ -31,13 +31,7 @@ static fcase cases[MAX_CASES];
 static int n_cases = -1;
 static char missing_note[512];
 
-static const char *ref_dir(void)
-{
-    static char dir[1024];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(dir, sizeof dir, "%s/frontend-ref", b && *b ? b : ".");
-    return dir;
-}
+static const char *ref_dir(void) { return vt_build_path(NULL, "frontend-ref"); }
 
 static int load_cases(void)
 {

@@ -262,8 +262,7 @@ static void test_threads(void)
 static const char *ref_path(const char *name)
 {
     static char path[2048];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(path, sizeof path, "%s/quant-ref/%s", b && *b ? b : ".", name);
+    snprintf(path, sizeof path, "%s/%s", vt_build_path(NULL, "quant-ref"), name);
     return path;
 }
 

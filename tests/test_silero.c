@@ -39,8 +39,7 @@ static int cur_static;
 
 static void ref_path(const char *stem, char *buf, size_t n)
 {
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(buf, n, "%s/ort-ref/%s.npy", b && *b ? b : ".", stem);
+    snprintf(buf, n, "%s/%s.npy", vt_build_path(NULL, "ort-ref"), stem);
 }
 
 static voce_status compile_model(const silero_model *m, const char *onnx, int pinned, const char *out)

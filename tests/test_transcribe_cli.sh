@@ -19,12 +19,7 @@ mkdir -p "$tmp"
 
 jfk=$data/audio/jfk.wav
 silero=$data/models/silero-vad/silero_vad.onnx
-missing=""
-for f in "$jfk" "$silero" "$layouts/multi/voce/config.json" "$layouts/en/voce/config.json" "$py"; do
-  [ -e "$f" ] || missing="$missing $f"
-done
-command -v sox >/dev/null || missing="$missing sox"
-if [ -n "$missing" ]; then echo "skip: needs$missing"; echo "0 passed, 0 failed, 1 skipped"; exit 77; fi
+require "$jfk" "$silero" "$layouts/multi/voce/config.json" "$layouts/en/voce/config.json" "$py" sox
 
 multi=$tmp/multi.voce
 en=$tmp/en.voce
@@ -36,8 +31,6 @@ expect 0 "compile Silero VAD" "$voce" compile --family silero-vad "$silero" -o "
 # test_whisper_transcribe's): random weights would otherwise retry every window 6 times
 tr() { "$voce" transcribe --threads 1 --beam 1 --best-of 1 --no-fallback -q "$@"; }
 
-# VOCE_TEST_QUICK=1 (sanitizer and qemu runs): one transcription per path, not per format
-quick=${VOCE_TEST_QUICK:-0}
 formats="txt srt vtt tsv json verbose_json"
 [ "$quick" = 1 ] && formats="verbose_json"
 
@@ -56,7 +49,7 @@ for s in v["segments"]:
 assert v["task"] == "transcribe" and v["duration"] == 11.0
 ' "$tmp/jfk.json" "$tmp/jfk.verbose_json"
 if [ "$quick" != 1 ]; then
-grep -q -- "-->" "$tmp/jfk.srt" && head -1 "$tmp/jfk.vtt" | grep -q WEBVTT && ok "srt and vtt cues" || bad "srt/vtt"
+cues_ok
 expect 0 "word timestamps" tr -m "$multi" "$jfk" --word-timestamps --format verbose_json
 pycheck "words inside their segments, in order" '
 import json, sys
@@ -76,10 +69,7 @@ sox -n -r 16000 -b 16 -c 1 "$tmp/silence.wav" trim 0 40 2>/dev/null
 sox -n -r 16000 -b 16 -c 1 "$tmp/pad.wav" trim 0 3 2>/dev/null
 sox "$tmp/pad.wav" "$jfk" "$tmp/silence.wav" "$tmp/padded.wav" 2>/dev/null
 expect 0 "silence only, --vad" tr -m "$multi" --vad "$vadm" "$tmp/silence.wav" --format json
-pycheck "silence gives no segments (nothing decoded from it)" '
-import json, sys
-j = json.load(open(sys.argv[1])); assert j["segments"] == [] and j["text"] == "", j
-' "$tmp/out"
+empty_json "silence gives no segments (nothing decoded from it)"
 [ "$quick" != 1 ] && expect 0 "speech padded by 43 s of silence, --vad" tr -m "$multi" --vad "$vadm" "$tmp/padded.wav" --format json
 [ "$quick" != 1 ] && pycheck "gated times map back into the speech (3 s to 14 s)" '
 import json, sys

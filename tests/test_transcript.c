@@ -44,13 +44,7 @@ void *__wrap_realloc(void *p, size_t n)
 
 /* ---- the case file ---- */
 
-static const char *case_dir(void)
-{
-    static char dir[1024];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(dir, sizeof dir, "%s/transcript-cases", b && *b ? b : ".");
-    return dir;
-}
+static const char *case_dir(void) { return vt_build_path(NULL, "transcript-cases"); }
 
 static char *read_file(const char *path, size_t *len)
 {

@@ -20,18 +20,8 @@
 #include "models/transducer/decode.h"
 #include "text/json.h"
 
-static char rootbuf[1024];
-
 /* VOCE_TRANSDUCER_LAYOUTS, set by tests/CMakeLists.txt; else the build directory's copy. */
-static const char *ref_root(void)
-{
-    const char *l = getenv("VOCE_TRANSDUCER_LAYOUTS"), *b = getenv("VOCE_BUILD_DIR");
-    if (l && *l) snprintf(rootbuf, sizeof rootbuf, "%s", l);
-    else snprintf(rootbuf, sizeof rootbuf, "%s/transducer-layouts", b ? b : ".");
-    char abs[PATH_MAX]; /* the links of test_bad_exports need an absolute target */
-    if (rootbuf[0] != '/' && realpath(rootbuf, abs) && strlen(abs) < sizeof rootbuf) strcpy(rootbuf, abs);
-    return rootbuf;
-}
+static const char *ref_root(void) { return vt_build_path("VOCE_TRANSDUCER_LAYOUTS", "transducer-layouts"); }
 
 static int have_refs(const char *model)
 {
@@ -44,11 +34,7 @@ static int have_refs(const char *model)
 
 static int load_npy(const char *model, const char *name, vc_tensor *t)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s/ref/%s.npy", ref_root(), model, name);
-    voce_status st = vc_npy_read(path, t);
-    if (st) vt_fail(__FILE__, __LINE__, "%s: %s", path, voce_last_error());
-    return st == VOCE_OK;
+    return vt_read_npy(t, "%s/%s/ref/%s.npy", ref_root(), model, name);
 }
 
 static voce_status compile_dir(const char *dir, const char *family, const char *out)

@@ -21,15 +21,7 @@
 #include "voce/asr.h"
 #include "voce/audio.h"
 
-static char rootbuf[1024];
-
-static const char *ref_root(void)
-{
-    const char *l = getenv("VOCE_TRANSDUCER_LAYOUTS"), *b = getenv("VOCE_BUILD_DIR");
-    if (l && *l) snprintf(rootbuf, sizeof rootbuf, "%s", l);
-    else snprintf(rootbuf, sizeof rootbuf, "%s/transducer-layouts", b ? b : ".");
-    return rootbuf;
-}
+static const char *ref_root(void) { return vt_build_path("VOCE_TRANSDUCER_LAYOUTS", "transducer-layouts"); }
 
 static const char *ref_file(const char *model, const char *name)
 {

@@ -17,12 +17,7 @@ mkdir -p "$tmp"
 
 jfk=$data/audio/jfk.wav
 silero=$data/models/silero-vad/silero_vad.onnx
-missing=""
-for f in "$jfk" "$silero" "$layouts/tdt/ref/facts.json" "$layouts/ctc/ref/facts.json" "$py"; do
-  [ -e "$f" ] || missing="$missing $f"
-done
-command -v sox >/dev/null || missing="$missing sox"
-if [ -n "$missing" ]; then echo "skip: needs$missing"; echo "0 passed, 0 failed, 1 skipped"; exit 77; fi
+require "$jfk" "$silero" "$layouts/tdt/ref/facts.json" "$layouts/ctc/ref/facts.json" "$py" sox
 
 tdt=$tmp/tdt.voce
 ctc=$tmp/ctc.voce
@@ -32,8 +27,6 @@ expect 0 "compile the CTC model" "$voce" compile --family ctc "$layouts/ctc/onnx
 expect 0 "compile Silero VAD" "$voce" compile --family silero-vad "$silero" -o "$vadm" -q
 tr() { "$voce" transcribe --threads 1 -q "$@"; }
 
-# VOCE_TEST_QUICK=1 (sanitizer and qemu runs): fewer transcriptions
-quick=${VOCE_TEST_QUICK:-0}
 formats="txt srt vtt tsv json verbose_json"
 [ "$quick" = 1 ] && formats="verbose_json"
 
@@ -60,7 +53,7 @@ txt = open(sys.argv[2]).read().splitlines(); tsv = open(sys.argv[3]).read().spli
 assert [s["text"].strip() for s in j["segments"]] == txt, (j["segments"], txt)
 assert len(tsv) == len(txt) + 1 and tsv[0] == "start\tend\ttext"
 ' "$tmp/jfk.json" "$tmp/jfk.txt" "$tmp/jfk.tsv"
-grep -q -- "-->" "$tmp/jfk.srt" && head -1 "$tmp/jfk.vtt" | grep -q WEBVTT && ok "srt and vtt cues" || bad "srt/vtt"
+cues_ok
 fi
 expect 0 "TDT: --word-timestamps" tr -m "$tdt" "$jfk" --word-timestamps --format verbose_json
 pycheck "word times are facts.json offsets x 0.08 s" '
@@ -87,15 +80,9 @@ fi
 sox -n -r 16000 -b 16 -c 1 "$tmp/silence.wav" trim 0 5 2>/dev/null
 sox -n -r 16000 -b 16 -c 1 "$tmp/short.wav" trim 0 0.05 2>/dev/null
 expect 0 "silence only, --vad --vad-always" tr -m "$tdt" --vad "$vadm" --vad-always "$tmp/silence.wav" --format json
-pycheck "silence gives no segments" '
-import json, sys
-j = json.load(open(sys.argv[1])); assert j["segments"] == [] and j["text"] == "", j
-' "$tmp/out"
+empty_json "silence gives no segments"
 expect 0 "50 ms (shorter than one 80 ms encoder frame)" tr -m "$tdt" "$tmp/short.wav" --format json
-pycheck "50 ms gives an empty transcript" '
-import json, sys
-j = json.load(open(sys.argv[1])); assert j["segments"] == [] and j["text"] == "", j
-' "$tmp/out"
+empty_json "50 ms gives an empty transcript"
 
 # ---- Whisper-only options ----
 expect_says 1 "--language de" "leave the language at auto" tr -m "$tdt" -l de "$jfk"

@@ -41,13 +41,7 @@ typedef struct {
     int min_speech_ms, min_silence_ms, pad_ms, min_sil_max_ms;
 } vad_case;
 
-static const char *case_dir(void)
-{
-    static char dir[1024];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(dir, sizeof dir, "%s/vad-cases", b && *b ? b : ".");
-    return dir;
-}
+static const char *case_dir(void) { return vt_build_path(NULL, "vad-cases"); }
 
 static voce_status load_npy(const char *name, const char *suffix, vc_tensor *t)
 {
@@ -263,8 +257,7 @@ static void test_streaming_equals_offline(void)
 static void test_probs_match_ort(void)
 {
     char prog_path[1024], ref[1100], wav[1024];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(ref, sizeof ref, "%s/ort-ref/silero_vad.npy", b && *b ? b : ".");
+    snprintf(ref, sizeof ref, "%s/silero_vad.npy", vt_build_path(NULL, "ort-ref"));
     vc_tensor t;
     if (!copy_data("audio/silero-test.wav", wav) || !compile_family("silero_vad", prog_path, sizeof prog_path))
         VT_SKIP("needs silero-test.wav and silero_vad.onnx");

@@ -206,13 +206,7 @@ static vc_whisper_lm toy_model(toy_lm *m)
 
 /* ---- the cases ---- */
 
-static const char *ref_dir(void)
-{
-    static char dir[1024];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(dir, sizeof dir, "%s/whisper-decode-ref", b && *b ? b : ".");
-    return dir;
-}
+static const char *ref_dir(void) { return vt_build_path(NULL, "whisper-decode-ref"); }
 
 static FILE *open_ref(const char *name)
 {

@@ -20,24 +20,12 @@
 #include "harness.h"
 #include "models/whisper/model.h"
 
-static char refdir[1024];
-
 /* VOCE_WHISPER_LAYOUTS, set by tests/CMakeLists.txt; else the build directory's copy. */
-static const char *ref_root(void)
-{
-    const char *l = getenv("VOCE_WHISPER_LAYOUTS"), *b = getenv("VOCE_BUILD_DIR");
-    if (l && *l) snprintf(refdir, sizeof refdir, "%s", l);
-    else snprintf(refdir, sizeof refdir, "%s/whisper-layouts", b ? b : ".");
-    return refdir;
-}
+static const char *ref_root(void) { return vt_build_path("VOCE_WHISPER_LAYOUTS", "whisper-layouts"); }
 
 static int load_npy(const char *model, const char *name, vc_tensor *t)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s/ref/%s.npy", ref_root(), model, name);
-    voce_status st = vc_npy_read(path, t);
-    if (st) vt_fail(__FILE__, __LINE__, "%s: %s", path, voce_last_error());
-    return st == VOCE_OK;
+    return vt_read_npy(t, "%s/%s/ref/%s.npy", ref_root(), model, name);
 }
 
 /* dir: a layout directory; HF's pair of decoders is tested from a copy of hf/ without

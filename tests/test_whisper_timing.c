@@ -20,13 +20,7 @@
 
 /* ---- the case directory and its vocabulary ---- */
 
-static const char *case_dir(void)
-{
-    static char dir[1024];
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(dir, sizeof dir, "%s/whisper-timing-cases", b && *b ? b : ".");
-    return dir;
-}
+static const char *case_dir(void) { return vt_build_path(NULL, "whisper-timing-cases"); }
 
 static FILE *open_case_file(const char *name)
 {

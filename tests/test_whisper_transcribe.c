@@ -34,14 +34,7 @@ typedef struct cases {
     char dir[1024];
 } cases;
 
-static const char *layouts_dir(void)
-{
-    static char dir[1024];
-    const char *l = getenv("VOCE_WHISPER_LAYOUTS"), *b = getenv("VOCE_BUILD_DIR");
-    if (l && *l) snprintf(dir, sizeof dir, "%s", l);
-    else snprintf(dir, sizeof dir, "%s/whisper-layouts", b && *b ? b : ".");
-    return dir;
-}
+static const char *layouts_dir(void) { return vt_build_path("VOCE_WHISPER_LAYOUTS", "whisper-layouts"); }
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -66,8 +59,7 @@ static char *read_all(const char *path, size_t *len)
 
 static int load_cases(cases *c)
 {
-    const char *b = getenv("VOCE_BUILD_DIR");
-    snprintf(c->dir, sizeof c->dir, "%s/whisper-transcribe-ref", b && *b ? b : ".");
+    snprintf(c->dir, sizeof c->dir, "%s", vt_build_path(NULL, "whisper-transcribe-ref"));
     char path[1200];
     snprintf(path, sizeof path, "%s/cases.json", c->dir);
     size_t len = 0;
