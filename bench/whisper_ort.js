@@ -26,13 +26,7 @@
 const fs = require('fs');
 const path = require('path');
 
-let ort;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  console.error('whisper_ort: onnxruntime-node is not installed (set NODE_PATH)');
-  process.exit(77);
-}
+const ort = require('../tests/ref/ort_load.js');
 
 function parseArgs(argv) {
   const a = { threads: 1, steps: 200, tokensOut: null, prealloc: true, pos: [] };

@@ -8,13 +8,7 @@
 const fs = require('fs');
 const path = require('path');
 
-let ort;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  console.log('skip: onnxruntime-node is not installed');
-  process.exit(77);
-}
+const ort = require('./ort_load.js');
 
 // npy descr <-> ONNX Runtime tensor type and typed array
 const TYPES = {

@@ -14,13 +14,7 @@ const fs = require('fs');
 const wav = require('./wav16.js');
 const npy = require('./npy.js');
 
-let ort;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  console.log('skip: onnxruntime-node is not installed (' + e.message.split('\n')[0] + ')');
-  process.exit(77);
-}
+const ort = require('./ort_load.js');
 
 const WINDOW = 512, CONTEXT = 64;
 

@@ -4,13 +4,7 @@
 'use strict';
 const npy = require('./npy.js');
 
-let ort;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  console.log('skip: onnxruntime-node is not installed');
-  process.exit(77);
-}
+const ort = require('./ort_load.js');
 
 async function main() {
   const [model, inPath, outPath] = process.argv.slice(2);

@@ -21,13 +21,7 @@
 'use strict';
 const path = require('path');
 
-let ort;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  console.log('skip: onnxruntime-node is not installed');
-  process.exit(77);
-}
+const ort = require('./ort_load.js');
 const { readNpy, writeNpy } = require('./ort_run.js');
 
 const f32 = (data, dims) => new ort.Tensor('float32', data, dims);

@@ -17,13 +17,7 @@
 const wav = require('./wav.js');
 const npy = require('./npy.js');
 
-let ort;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  console.log('skip: onnxruntime-node is not installed (' + e.message.split('\n')[0] + ')');
-  process.exit(77);
-}
+const ort = require('./ort_load.js');
 
 function usage(msg) {
   console.error('ort_vad_probs: ' + msg);

@@ -15,13 +15,7 @@
 const fs = require('fs');
 const path = require('path');
 
-let ort;
-try {
-  ort = require('onnxruntime-node');
-} catch (e) {
-  console.log('skip: onnxruntime-node is not installed');
-  process.exit(77);
-}
+const ort = require('./ort_load.js');
 const { readNpy, writeNpy } = require('./ort_run.js');
 
 const f32 = (data, dims) => new ort.Tensor('float32', data, dims);
