@@ -445,10 +445,12 @@ static void test_models(void)
     while (fscanf(f, "%63s %15s %d %d %d", model, mode, &G, &nq, &nk) == 5) {
         n++;
         if (vt_quick() && !strcmp(model, "tfm") && G != 32) continue;
+        /* the tiles' arithmetic is the same in every mode: one under emulation */
+        if (vt_quick() && !strcmp(model, "long") && (G != 32 || strcmp(mode, "8da8w"))) continue;
         if (model_case(model, mode, G, nq, nk)) break;
     }
     fclose(f);
-    CHECK(n == 5 * 4 * 3);
+    CHECK(n == 6 * 4 * 3);
 }
 
 /* ---- the command line ---- */
@@ -483,7 +485,8 @@ static void test_cli(void)
     snprintf(cmd, sizeof cmd, "%s compile -q %s -o %s --quant w4 --group-size 128 && %s info %s", cli,
              ref_path("conv.onnx"), conv, cli, conv);
     CHECK_MSG(sh(cmd, out, sizeof out) == 0, "%s", out);
-    CHECK_MSG(strstr(out, "conv1d (Conv): no quantized Conv kernel"), "%s", out);
+    CHECK_MSG(strstr(out, "conv1d (Conv): K = 96 is not a multiple of the group size 128"), "%s", out);
+    CHECK_MSG(strstr(out, "depthwise (Conv): grouped convolution (group 64)"), "%s", out);
     CHECK_MSG(strstr(out, "proj (MatMul): K = 64 is not a multiple of the group size 128"), "%s", out);
     static const char *const refused[][2] = {
         {"--quant w3", "unknown quantization mode 'w3'"},

@@ -1,4 +1,4 @@
-/* The quantization pass: MatMul and Gemm whose weights are constant f32 matrices become
+/* The quantization pass: MatMul, Gemm and Conv whose weights are constant f32 matrices become
  * voce:QLinear nodes with packed quantized weights (src/kernels/ref/qlinear.h).
  *
  * Rewritten in place (same inputs' activations, same output value), so nothing else in
@@ -9,8 +9,11 @@
  *   - weights not constant, not f32 (f16 models), not 2-D, or not finite;
  *   - K not a multiple of the group size; fewer than VC_QUANT_MIN_WEIGHTS weights;
  *   - Gemm with transA, or a C that is not a constant of N (or 1) values;
- *   - Conv, ConvTranspose, LSTM, GRU, RNN with constant weights: no quantized kernels
- *     for them yet (listed so that the size a model keeps in f32 is visible).
+ *   - grouped Conv (depthwise), ConvTranspose, LSTM, GRU, RNN with constant weights: no
+ *     quantized kernels for them yet (listed so that the size a model keeps in f32 is
+ *     visible).
+ * A Conv with one group becomes voce:QConv (src/kernels/ref/qconv.c): its weights
+ * [M, C, k...] are the linear layer [M, C * taps] of its patch rows.
  * Gemm's alpha is folded into the weights and beta * C becomes the bias. */
 #include "quantize.h"
 
@@ -241,11 +244,17 @@ static voce_status pack_layer(vc_mgraph *g, const vc_linear *l, const vc_value *
     return VOCE_OK;
 }
 
-static voce_status set_attrs(vc_mgraph *g, vc_node *n, const char *mode, const vc_linear *l, int64_t G)
+/* mode, N, K, group_size, then the node's own attributes whose names are in keep (a
+ * Conv's window), then kernel_shape when keep asks for it and the node has none. */
+static voce_status set_attrs(vc_mgraph *g, vc_node *n, const char *mode, const vc_linear *l, int64_t G,
+                             const char *const *keep, const vc_value *w)
 {
-    vc_attr *a = vc_pool_alloc(&g->pool, sizeof(vc_attr) * 4);
+    int n_keep = 0;
+    for (int k = 0; keep && keep[k]; k++) n_keep++;
+    int cap = 4 + (keep ? n->n_attr + 1 : 0);
+    vc_attr *a = vc_pool_alloc(&g->pool, sizeof(vc_attr) * (size_t)cap);
     if (!a) return vc_error(VOCE_ERR_NOMEM, "out of memory");
-    memset(a, 0, sizeof(vc_attr) * 4);
+    memset(a, 0, sizeof(vc_attr) * (size_t)cap);
     a[0].name = "mode";
     a[0].type = VC_ATTR_STRING;
     a[0].s = mode;
@@ -256,10 +265,52 @@ static voce_status set_attrs(vc_mgraph *g, vc_node *n, const char *mode, const v
         a[i + 1].type = VC_ATTR_INT;
         a[i + 1].i = vals[i];
     }
+    int na = 4, has_kernel = 0;
+    for (int i = 0; keep && i < n->n_attr; i++)
+        for (int k = 0; k < n_keep; k++)
+            if (!strcmp(n->attr[i].name, keep[k])) {
+                a[na++] = n->attr[i];
+                has_kernel |= !strcmp(keep[k], "kernel_shape");
+            }
+    if (keep && !has_kernel) { /* a copy: compaction moves the weights' value */
+        int64_t *ks = vc_pool_alloc(&g->pool, sizeof(int64_t) * (size_t)(w->rank - 2));
+        if (!ks) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+        memcpy(ks, w->dims + 2, sizeof(int64_t) * (size_t)(w->rank - 2));
+        a[na].name = "kernel_shape";
+        a[na].type = VC_ATTR_INTS;
+        a[na].count = w->rank - 2;
+        a[na++].ints = ks;
+    }
     n->attr = a;
-    n->n_attr = 4;
+    n->n_attr = na;
     return VOCE_OK;
 }
+
+/* Node n becomes op (voce:QLinear or voce:QConv) over activation x, reading p's
+ * constants, named after base; bias_v, when p has no bias, is a value to read as the
+ * bias (-1: none). */
+static voce_status install(vc_mgraph *g, vc_node *n, int32_t x, const char *base, const packed *p, vc_qmode m,
+                           int64_t N, int32_t bias_v, const char *op)
+{
+    int dyn = vc_qmode_dynamic(m);
+    int vw = vc_add_const(g, base, ".q", vc_qmode_bits(m) == 4 ? VOCE_DTYPE_U8 : VOCE_DTYPE_I8, 3, p->wd, p->wq);
+    int vs = vc_add_const(g, base, ".qscale", VOCE_DTYPE_F32, 3, p->sd, p->scales);
+    int vb = p->bias ? vc_add_const(g, base, ".qbias", VOCE_DTYPE_F32, 1, &N, p->bias) : bias_v;
+    int vsum = dyn ? vc_add_const(g, base, ".qwsum", VOCE_DTYPE_I32, 3, p->sd, p->wsum) : -1;
+    int32_t *in = vc_pool_alloc(&g->pool, sizeof(int32_t) * 5);
+    if (vw < 0 || vs < 0 || (p->bias && vb < 0) || (dyn && vsum < 0) || !in)
+        return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    int32_t ins[5] = {x, vw, vs, vb, vsum};
+    memcpy(in, ins, sizeof ins);
+    n->in = in;
+    n->n_in = dyn ? 5 : (vb >= 0 ? 4 : 3);
+    n->op_type = op;
+    n->op = vc_op_find(op);
+    n->opset = 1;
+    return VOCE_OK;
+}
+
+static const char *weight_base(const vc_value *w) { return w->name && *w->name ? w->name : "w"; }
 
 /* Replace node (gi, i) by voce:QLinear over its activation input 0; when its only reader
  * is an Add of a constant vector, that Add becomes the QLinear (bias folded in) and node
@@ -270,39 +321,69 @@ static voce_status rewrite(vc_mgraph *g, int gi, int i, const vc_linear *l, vc_q
     const vc_value *extra;
     int add = vc_linear_bias_add(g, gi, i, l->N, &extra);
     voce_status st = pack_layer(g, l, extra, m, G, &p);
-    if (st) return st;
-    const char *base = l->wv->name && *l->wv->name ? l->wv->name : "w";
-    int dyn = vc_qmode_dynamic(m);
-    int vw = vc_add_const(g, base, ".q", vc_qmode_bits(m) == 4 ? VOCE_DTYPE_U8 : VOCE_DTYPE_I8, 3, p.wd, p.wq);
-    int vs = vc_add_const(g, base, ".qscale", VOCE_DTYPE_F32, 3, p.sd, p.scales);
-    int vb = p.bias ? vc_add_const(g, base, ".qbias", VOCE_DTYPE_F32, 1, &l->N, p.bias) : -1;
-    int vsum = dyn ? vc_add_const(g, base, ".qwsum", VOCE_DTYPE_I32, 3, p.sd, p.wsum) : -1;
-    int32_t *in = vc_pool_alloc(&g->pool, sizeof(int32_t) * 5);
-    if (vw < 0 || vs < 0 || (p.bias && vb < 0) || (dyn && vsum < 0) || !in)
-        return vc_error(VOCE_ERR_NOMEM, "out of memory");
     int32_t x = g->graphs[gi].nodes[i].in[0];
     vc_node *n = &g->graphs[gi].nodes[add >= 0 ? add : i];
-    int32_t ins[5] = {x, vw, vs, vb, vsum};
-    memcpy(in, ins, sizeof ins);
-    n->in = in;
-    n->n_in = dyn ? 5 : (vb >= 0 ? 4 : 3);
-    n->op_type = "voce:QLinear";
-    n->op = vc_op_find(n->op_type);
-    n->opset = 1;
-    return set_attrs(g, n, vc_qmode_name(m), l, G);
+    if (!st) st = install(g, n, x, weight_base(l->wv), &p, m, l->N, -1, "voce:QLinear");
+    return st ? st : set_attrs(g, n, vc_qmode_name(m), l, G, NULL, NULL);
+}
+
+/* A Conv with one group, constant f32 weights [M, C, k...] and a constant f32 bias [M]
+ * or none, read as the linear layer W [M, C * taps] of its patch rows (qconv.c). */
+static int find_conv(const vc_mgraph *g, const vc_node *n, vc_linear *l, vc_quant_log *log)
+{
+    const vc_value *w = vc_const_input(g, n, 1), *b = n->n_in > 2 ? vc_const_input(g, n, 2) : NULL;
+    int64_t group = vc_attr_int(n, "group", 1);
+    if (group != 1) {
+        log_line(log, n, "grouped convolution (group %lld): no quantized kernel, stays f32", (long long)group);
+        return 0;
+    }
+    if (w->dtype != VOCE_DTYPE_F32 || w->rank < 3 || w->rank > 5) {
+        log_line(log, n, "weights are not f32 [M, C, k...]");
+        return 0;
+    }
+    if (n->n_in > 2 && n->in[2] >= 0 && (!b || b->dtype != VOCE_DTYPE_F32 || b->rank != 1 || b->dims[0] != w->dims[0])) {
+        log_line(log, n, "the bias is not a constant f32 vector of the output channels");
+        return 0;
+    }
+    memset(l, 0, sizeof *l);
+    l->wv = w;
+    l->trans_b = 1;
+    l->N = w->dims[0];
+    l->K = 1;
+    for (int d = 1; d < w->rank; d++) l->K *= w->dims[d];
+    l->alpha = 1.0f;
+    l->cv = b;
+    l->beta = 1.0f;
+    if (!all_finite(w->data, l->N * l->K)) {
+        log_line(log, n, "weights are not all finite");
+        return 0;
+    }
+    return 1;
+}
+
+/* Node (gi, i), a Conv, becomes voce:QConv over its input 0, keeping its window. */
+static voce_status rewrite_conv(vc_mgraph *g, int gi, int i, const vc_linear *l, vc_qmode m, int64_t G)
+{
+    static const char *const window[] = {"kernel_shape", "strides", "dilations", "pads", "auto_pad", NULL};
+    packed p;
+    vc_node *n = &g->graphs[gi].nodes[i];
+    voce_status st = pack_layer(g, l, NULL, m, G, &p);
+    if (!st) st = install(g, n, n->in[0], weight_base(l->wv), &p, m, l->N, -1, "voce:QConv");
+    return st ? st : set_attrs(g, n, vc_qmode_name(m), l, G, window, l->wv);
 }
 
 static voce_status visit(vc_mgraph *g, int gi, int i, const vc_quant_options *q, vc_quant_log *log)
 {
     const vc_node *n = &g->graphs[gi].nodes[i];
     int is_mm = !strcmp(n->op_type, "MatMul"), is_gemm = !strcmp(n->op_type, "Gemm");
+    int is_conv = !strcmp(n->op_type, "Conv") && vc_const_input(g, n, 1);
     static const char *const no_kernel[] = {"Conv", "ConvTranspose", "LSTM", "GRU", "RNN"};
-    for (int k = 0; k < 5; k++)
+    for (int k = is_conv ? 1 : 0; k < 5; k++)
         if (!strcmp(n->op_type, no_kernel[k])) {
             if (vc_const_input(g, n, 1)) log_line(log, n, "no quantized %s kernel: stays f32", n->op_type);
             return VOCE_OK;
         }
-    if (!is_mm && !is_gemm) return VOCE_OK;
+    if (!is_mm && !is_gemm && !is_conv) return VOCE_OK;
     const char *pat = NULL;
     if (skipped_by_pattern(q, n, vc_const_input(g, n, 1), &pat)) {
         log_line(log, n, "--quant-skip %s", pat);
@@ -310,9 +391,10 @@ static voce_status visit(vc_mgraph *g, int gi, int i, const vc_quant_options *q,
     }
     vc_linear l;
     int64_t G = q->group_size ? q->group_size : 32;
-    if (!find_linear(g, n, &l, log)) return VOCE_OK;
+    if (!(is_conv ? find_conv(g, n, &l, log) : find_linear(g, n, &l, log))) return VOCE_OK;
     if (!fits(n, &l, G, log)) return VOCE_OK;
-    voce_status st = rewrite(g, gi, i, &l, vc_qmode_parse(q->mode), G);
+    vc_qmode m = vc_qmode_parse(q->mode);
+    voce_status st = is_conv ? rewrite_conv(g, gi, i, &l, m, G) : rewrite(g, gi, i, &l, m, G);
     if (!st && log) log->quantized++;
     return st;
 }
@@ -375,20 +457,9 @@ static voce_status nbits_rewrite(vc_mgraph *g, vc_node *n, int64_t K, int64_t N,
     }
     vc_quant_pack_codes(m, bs, N, K, q, sc->data, p.wq, p.scales);
     free(q);
-    const char *base = b->name && *b->name ? b->name : "w";
-    int vw = vc_add_const(g, base, ".q", m == VC_Q_W4 ? VOCE_DTYPE_U8 : VOCE_DTYPE_I8, 3, p.wd, p.wq);
-    int vs = vc_add_const(g, base, ".qscale", VOCE_DTYPE_F32, 3, p.sd, p.scales);
-    int32_t *in = vc_pool_alloc(&g->pool, sizeof(int32_t) * 4);
-    if (vw < 0 || vs < 0 || !in) return vc_error(VOCE_ERR_NOMEM, "out of memory");
-    int32_t ins[4] = {n->in[0], vw, vs, n->n_in > 5 ? n->in[5] : -1};
-    memcpy(in, ins, sizeof ins);
-    n->in = in;
-    n->n_in = ins[3] >= 0 ? 4 : 3;
-    n->op_type = "voce:QLinear";
-    n->op = vc_op_find(n->op_type);
-    n->opset = 1;
     vc_linear l = {.N = N, .K = K};
-    return set_attrs(g, n, vc_qmode_name(m), &l, bs);
+    voce_status st = install(g, n, n->in[0], weight_base(b), &p, m, N, n->n_in > 5 ? n->in[5] : -1, "voce:QLinear");
+    return st ? st : set_attrs(g, n, vc_qmode_name(m), &l, bs, NULL, NULL);
 }
 
 voce_status vc_pass_nbits(vc_mgraph *g)

@@ -26,6 +26,7 @@ static const op_group groups[] = {
     {vc_ops_quant, &vc_ops_quant_count},
     {vc_ops_control, &vc_ops_control_count},
     {vc_ops_qlinear, &vc_ops_qlinear_count},
+    {vc_ops_qconv, &vc_ops_qconv_count},
 };
 
 #define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))

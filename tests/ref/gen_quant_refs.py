@@ -15,7 +15,9 @@ Writes into OUTDIR:
 
 Models: mm3d (MatMul on [2, 7, 256] activations, bias, Relu, MatMul to N = 200),
 gemm (Gemm transB=1 with alpha and beta*C, then a Gemm with K = 100, which no group
-divides: stays f32), conv (Conv1d, then MatMul; the Conv stays f32), conv2d (stays f32),
+divides: stays f32), conv (Conv1d k = 3, pointwise Conv1d with bias, depthwise Conv1d,
+which stays f32, then MatMul), conv2d (3x3, stride 2, bias), long (convolutions over
+several column tiles),
 tfm (two pre-LayerNorm MLP blocks of width 384 with SiLU and a 1000-way projection).
 Weight-only modes are computed in float64 from the dequantized f32 weights; 8da modes
 replicate the f32 roundings of the definition exactly. Fixed seeds. Exits 77 without
@@ -153,45 +155,83 @@ def model_gemm(rng):
     return m, x, fwd
 
 
-def conv1d(x, w, pad):
-    n, c, t = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad)))
-    k = w.shape[2]
-    cols = np.stack([xp[:, :, i:i + t + 2 * pad - k + 1] for i in range(k)], axis=3)  # n c t k
-    return np.einsum("nctk,ock->not", cols.astype(np.float64), w.astype(np.float64)).astype(F32)
+def patch_rows(x, k, pad, stride):
+    """Conv patches as rows: x [n, c, *sp] -> [n * positions, c * taps], the column of
+    channel c under tap t at c * taps + t (taps row-major over the kernel dims)."""
+    nsp = x.ndim - 2
+    xp = np.pad(x, ((0, 0), (0, 0)) + ((pad, pad),) * nsp)
+    out = [(xp.shape[2 + d] - k) // stride + 1 for d in range(nsp)]
+    taps = []
+    for t in np.ndindex(*([k] * nsp)):
+        sl = tuple(slice(t[d], t[d] + stride * (out[d] - 1) + 1, stride) for d in range(nsp))
+        taps.append(xp[(slice(None), slice(None)) + sl])
+    p = np.stack(taps, axis=2)                          # n c taps *out
+    p = p.reshape(p.shape[0], p.shape[1] * p.shape[2], -1)  # n (c taps) positions
+    return np.ascontiguousarray(p.transpose(0, 2, 1).reshape(-1, p.shape[1])), out
+
+
+def conv(lin, name, x, w, b, pad, stride=1, quantizable=True):
+    """Conv (one group) as the linear layer of its patch rows, the way voce:QConv runs it."""
+    rows, out = patch_rows(x, w.shape[2], pad, stride)
+    y = lin(name, rows, w.reshape(w.shape[0], -1), b, quantizable=quantizable)
+    return np.ascontiguousarray(y.reshape(x.shape[0], -1, w.shape[0]).transpose(0, 2, 1)).reshape(
+        (x.shape[0], w.shape[0]) + tuple(out))
 
 
 def model_conv(rng):
     Wc = (rng.standard_normal((64, 32, 3)) * 0.1).astype(F32)
+    Wp = (rng.standard_normal((64, 64, 1)) * 0.1).astype(F32)
+    bp = (rng.standard_normal(64) * 0.1).astype(F32)
+    Wd = (rng.standard_normal((64, 1, 3)) * 0.3).astype(F32)
     W = (rng.standard_normal((64, 128)) * 0.1).astype(F32)
     nodes = [helper.make_node("Conv", ["x", "Wc"], ["c"], name="conv1d", pads=[1, 1]),
              helper.make_node("Relu", ["c"], ["r"], name="relu"),
-             helper.make_node("Transpose", ["r"], ["t"], name="tr", perm=[0, 2, 1]),
+             helper.make_node("Conv", ["r", "Wp", "bp"], ["pw"], name="pointwise"),
+             helper.make_node("Conv", ["pw", "Wd"], ["dw"], name="depthwise", group=64, pads=[1, 1]),
+             helper.make_node("Transpose", ["dw"], ["t"], name="tr", perm=[0, 2, 1]),
              helper.make_node("MatMul", ["t", "W"], ["y"], name="proj")]
-    m = make_model(nodes, [init("Wc", Wc), init("W", W)], [1, 32, 40], [1, 40, 128], "conv")
+    m = make_model(nodes, [init("Wc", Wc), init("Wp", Wp), init("bp", bp), init("Wd", Wd), init("W", W)],
+                   [1, 32, 40], [1, 40, 128], "conv")
     x = rng.standard_normal((1, 32, 40)).astype(F32)
 
     def fwd(x, lin):
-        lin("conv1d", None, None, None, quantizable=False)
-        t = relu(conv1d(x, Wc, 1)).transpose(0, 2, 1)
-        return lin("proj", np.ascontiguousarray(t), W.T, None)
+        r = relu(conv(lin, "conv1d", x, Wc, None, 1))
+        pw = conv(lin, "pointwise", r, Wp, bp, 0)
+        lin("depthwise", None, None, None, quantizable=False)
+        pp = np.pad(pw, ((0, 0), (0, 0), (1, 1))).astype(np.float64)
+        dw = sum(pp[:, :, i:i + 40] * Wd[None, :, 0, i, None].astype(np.float64) for i in range(3)).astype(F32)
+        return lin("proj", np.ascontiguousarray(dw.transpose(0, 2, 1)), W.T, None)
     return m, x, fwd
 
 
 def model_conv2d(rng):
-    Wc = (rng.standard_normal((32, 8, 3, 3)) * 0.1).astype(F32)
-    nodes = [helper.make_node("Conv", ["x", "Wc"], ["y"], name="conv2d", pads=[1, 1, 1, 1])]
-    m = make_model(nodes, [init("Wc", Wc)], [1, 8, 12, 12], [1, 32, 12, 12], "conv2d")
-    x = rng.standard_normal((1, 8, 12, 12)).astype(F32)
+    Wc = (rng.standard_normal((32, 32, 3, 3)) * 0.05).astype(F32)
+    bc = (rng.standard_normal(32) * 0.1).astype(F32)
+    nodes = [helper.make_node("Conv", ["x", "Wc", "bc"], ["y"], name="conv2d", pads=[1, 1, 1, 1], strides=[2, 2])]
+    m = make_model(nodes, [init("Wc", Wc), init("bc", bc)], [1, 32, 12, 12], [1, 32, 6, 6], "conv2d")
+    x = rng.standard_normal((1, 32, 12, 12)).astype(F32)
 
     def fwd(x, lin):
-        lin("conv2d", None, None, None, quantizable=False)
-        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))).astype(np.float64)
-        y = np.zeros((1, 32, 12, 12))
-        for i in range(3):
-            for j in range(3):
-                y += np.einsum("nchw,oc->nohw", xp[:, :, i:i + 12, j:j + 12], Wc[:, :, i, j].astype(np.float64))
-        return y.astype(F32)
+        return conv(lin, "conv2d", x, Wc, bc, 1, stride=2)
+    return m, x, fwd
+
+
+def model_long(rng):
+    """Convolutions over more patches than one column tile holds (2^20 floats): a
+    pointwise layer with K = 1056 (tiles of 992 positions) beside a 3-tap one with
+    K = 3168 (tiles of 331), concatenated."""
+    C, L = 1056, 1000
+    Wp = (rng.standard_normal((32, C, 1)) / np.sqrt(C)).astype(F32)
+    Wk = (rng.standard_normal((16, C, 3)) / np.sqrt(3 * C)).astype(F32)
+    bk = (rng.standard_normal(16) * 0.1).astype(F32)
+    nodes = [helper.make_node("Conv", ["x", "Wp"], ["a"], name="pw_long"),
+             helper.make_node("Conv", ["x", "Wk", "bk"], ["b"], name="k3_long", pads=[1, 1]),
+             helper.make_node("Concat", ["a", "b"], ["y"], name="cat", axis=1)]
+    m = make_model(nodes, [init("Wp", Wp), init("Wk", Wk), init("bk", bk)], [1, C, L], [1, 48, L], "long")
+    x = rng.standard_normal((1, C, L)).astype(F32)
+
+    def fwd(x, lin):
+        return np.concatenate([conv(lin, "pw_long", x, Wp, None, 0), conv(lin, "k3_long", x, Wk, bk, 1)], axis=1)
     return m, x, fwd
 
 
@@ -271,7 +311,7 @@ def run_model(fwd, x, mode, G):
 def model_cases(out, rng):
     lines = []
     for name, build in [("mm3d", model_mm3d), ("gemm", model_gemm), ("conv", model_conv),
-                        ("conv2d", model_conv2d), ("tfm", model_tfm)]:
+                        ("conv2d", model_conv2d), ("long", model_long), ("tfm", model_tfm)]:
         m, x, fwd = build(rng)
         onnx.save(m, os.path.join(out, name + ".onnx"))
         np.save(os.path.join(out, name + ".x.npy"), x)

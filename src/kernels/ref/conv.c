@@ -15,23 +15,17 @@
 #include <string.h>
 
 #include "../../core/f16.h"
+#include "conv_geom.h"
 #include "gemm.h"
 #include "ref_ops.h"
 
-enum { MAX_SP = 3 };
+enum { MAX_SP = VC_CONV_MAX_SP };
 enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
 
 #define COL_BUDGET ((int64_t)1 << 20)
 
-/* One sliding-window geometry. The image is what the kernel slides over (the input of
- * Conv and pooling, the output of ConvTranspose); the grid is the set of window
- * positions (their output, its input). Grid position p with kernel tap t reads image
- * index p * s - pb + t * d in every spatial dim. */
-typedef struct {
-    int nsp;
-    int64_t img[MAX_SP], grid[MAX_SP];
-    int64_t k[MAX_SP], s[MAX_SP], d[MAX_SP], pb[MAX_SP], pe[MAX_SP];
-} geom;
+/* One sliding-window geometry (conv_geom.h). */
+typedef vc_conv_geom geom;
 
 static int64_t prod(const int64_t *v, int n)
 {
@@ -335,6 +329,27 @@ static int64_t col_tile(int64_t rows, int64_t positions)
     if (rows >= COL_BUDGET) return 1;
     return min64(positions, COL_BUDGET / max64(rows, 1));
 }
+
+voce_status vc_conv_geom_init(const vc_node *n, const vc_tensor *x, const int64_t *kernel, vc_conv_geom *g)
+{
+    voce_status st = check_rank(n, x);
+    if (st) return st;
+    g->nsp = x->rank - 2;
+    for (int i = 0; i < g->nsp; i++) {
+        if (x->dims[2 + i] < 1) return vc_node_error(n, VOCE_ERR_SHAPE, "input has an empty spatial dim");
+        g->img[i] = x->dims[2 + i];
+        g->k[i] = kernel[i];
+    }
+    return window_geom(n, 0, g);
+}
+
+void vc_conv_im2col(const vc_conv_geom *g, const float *img, int64_t channels, int64_t l0, int64_t l1,
+                    float *col, vc_threads *t)
+{
+    im2col_mt(g, img, channels, l0, l1, col, t);
+}
+
+int64_t vc_conv_col_tile(int64_t rows, int64_t positions) { return col_tile(rows, positions); }
 
 /* f32 view of a tensor: the data itself, or its f16 values widened into *cursor. */
 static const float *as_f32(const vc_tensor *t, float **cursor)

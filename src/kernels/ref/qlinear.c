@@ -219,8 +219,7 @@ static voce_status check_inputs(const vc_node *n, vc_tensor *const *in, const vc
 static voce_status qlinear_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
 {
     vc_qweights q;
-    voce_status st = qlinear_attrs(n, &q);
-    if (!st) st = check_inputs(n, in, &q);
+    voce_status st = vc_qlinear_node(n, in, &q);
     if (st) return st;
     const vc_tensor *x = in[IN_X];
     if (x->dtype != VOCE_DTYPE_F32) return vc_err_dtype(n, IN_X, x->dtype);
@@ -233,9 +232,8 @@ static voce_status qlinear_infer(const vc_node *n, vc_tensor *const *in, vc_tens
 
 static size_t qlinear_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
-    if (!vc_qmode_dynamic(vc_qmode_parse(vc_attr_string(n, "mode", "")))) return 0;
     int64_t K = in[IN_X]->dims[in[IN_X]->rank - 1], M = K ? vc_numel(in[IN_X]) / K : 0;
-    return (size_t)(M * K + M * 8 + 64);
+    return vc_qlinear_rows_scratch(vc_qmode_parse(vc_attr_string(n, "mode", "")), M, K);
 }
 
 typedef struct {
@@ -277,28 +275,46 @@ static void run_tasks(vc_threads *pool, int64_t n, vc_task_fn fn, qjob *j, int s
     }
 }
 
+voce_status vc_qlinear_node(const vc_node *n, vc_tensor *const *in, vc_qweights *q)
+{
+    voce_status st = qlinear_attrs(n, q);
+    if (!st) st = check_inputs(n, in, q);
+    if (st) return st;
+    q->w = in[IN_W]->data;
+    q->scales = in[IN_S]->data;
+    q->bias = n->n_in > IN_BIAS && in[IN_BIAS] ? in[IN_BIAS]->data : NULL;
+    q->wsum = n->n_in > IN_WSUM && in[IN_WSUM] ? in[IN_WSUM]->data : NULL;
+    return VOCE_OK;
+}
+
+size_t vc_qlinear_rows_scratch(vc_qmode m, int64_t M, int64_t K)
+{
+    return vc_qmode_dynamic(m) ? (size_t)(M * K + M * 8 + 64) : 0;
+}
+
+void vc_qlinear_rows(vc_threads *pool, const vc_qweights *q, int64_t M, const float *X, void *scratch, float *Y)
+{
+    int dyn = vc_qmode_dynamic(q->mode);
+    qjob j = {vc_qpath_active(dyn), q, M, 0, 0, X, NULL, NULL, NULL, Y};
+    if (M == 0) return;
+    j.row_tasks = (M + QROWS - 1) / QROWS;
+    j.col_tasks = (q->N + QCOLS - 1) / QCOLS;
+    int serial = M * q->N * q->K < QSERIAL;
+    if (dyn) {
+        j.xq = scratch;
+        j.xs = (float *)((uint8_t *)scratch + ((M * q->K + 63) & ~(int64_t)63));
+        j.zp = (int32_t *)(j.xs + M);
+        run_tasks(pool, j.row_tasks, act_task, &j, serial);
+    }
+    run_tasks(pool, j.row_tasks * j.col_tasks, gemm_task, &j, serial);
+}
+
 static voce_status qlinear_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
     vc_qweights q;
-    qlinear_attrs(n, &q);
-    q.w = in[IN_W]->data;
-    q.scales = in[IN_S]->data;
-    q.bias = n->n_in > IN_BIAS && in[IN_BIAS] ? in[IN_BIAS]->data : NULL;
-    q.wsum = n->n_in > IN_WSUM && in[IN_WSUM] ? in[IN_WSUM]->data : NULL;
-    int dyn = vc_qmode_dynamic(q.mode);
-    qjob j = {vc_qpath_active(dyn), &q, vc_numel(in[IN_X]) / q.K, 0, 0, in[IN_X]->data, NULL, NULL, NULL,
-              out[0].data};
-    if (j.M == 0) return VOCE_OK;
-    j.row_tasks = (j.M + QROWS - 1) / QROWS;
-    j.col_tasks = (q.N + QCOLS - 1) / QCOLS;
-    int serial = j.M * q.N * q.K < QSERIAL;
-    if (dyn) {
-        j.xq = ctx->scratch;
-        j.xs = (float *)((uint8_t *)ctx->scratch + ((j.M * q.K + 63) & ~(int64_t)63));
-        j.zp = (int32_t *)(j.xs + j.M);
-        run_tasks(ctx->threads, j.row_tasks, act_task, &j, serial);
-    }
-    run_tasks(ctx->threads, j.row_tasks * j.col_tasks, gemm_task, &j, serial);
+    voce_status st = vc_qlinear_node(n, in, &q);
+    if (st) return st;
+    vc_qlinear_rows(ctx->threads, &q, vc_numel(in[IN_X]) / q.K, in[IN_X]->data, ctx->scratch, out[0].data);
     return VOCE_OK;
 }
 

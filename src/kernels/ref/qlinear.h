@@ -46,7 +46,11 @@
 #ifndef VC_QLINEAR_H
 #define VC_QLINEAR_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "../../core/threads.h"
+#include "../../runtime/graph.h"
 
 typedef enum vc_qmode {
     VC_Q_NONE = 0,
@@ -91,5 +95,15 @@ void vc_qact_row(const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp)
  * (row stride K) or, in 8da modes, from xq / xs / zp (vc_qact_row of each row). */
 void vc_qlinear_ref(const vc_qweights *q, int64_t M, const float *X, const uint8_t *xq,
                     const float *xs, const int32_t *zp, float *Y, int64_t n0, int64_t n1);
+
+/* The ops' shared parts (voce:QLinear here, voce:QConv in qconv.c). vc_qlinear_node
+ * checks node n's attributes (mode, N, K, group_size) and constant inputs (W, scales,
+ * bias?, wsum?: inputs 1 to 4) and points q at them. vc_qlinear_rows computes
+ * Y [M, N] (row stride N) from X [M, K] with the active ISA path, bias included, in
+ * tasks on the pool (NULL: the calling thread); scratch holds
+ * vc_qlinear_rows_scratch(mode, M, K) bytes (the 8da modes' quantized rows). */
+voce_status vc_qlinear_node(const vc_node *n, vc_tensor *const *in, vc_qweights *q);
+size_t vc_qlinear_rows_scratch(vc_qmode m, int64_t M, int64_t K);
+void vc_qlinear_rows(vc_threads *pool, const vc_qweights *q, int64_t M, const float *X, void *scratch, float *Y);
 
 #endif

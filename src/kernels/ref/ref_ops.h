@@ -31,5 +31,7 @@ extern const vc_op vc_ops_control[]; /* control.c: If, Loop (run by the executor
 extern const int vc_ops_control_count;
 extern const vc_op vc_ops_qlinear[]; /* qlinear.c: voce:QLinear (weights quantized by voce compile --quant) */
 extern const int vc_ops_qlinear_count;
+extern const vc_op vc_ops_qconv[]; /* qconv.c: voce:QConv (Conv weights quantized by voce compile --quant) */
+extern const int vc_ops_qconv_count;
 
 #endif
