@@ -87,7 +87,17 @@ empty_json "50 ms gives an empty transcript"
 # ---- Whisper-only options ----
 expect_says 1 "--language de" "leave the language at auto" tr -m "$tdt" -l de "$jfk"
 expect_says 1 "--task translate" "cannot translate" tr -m "$tdt" --task translate "$jfk"
-expect_says 1 "--beam 4" "beam search" tr -m "$tdt" --beam 4 "$jfk"
+expect_says 1 "CTC: --beam 4" "beam search" tr -m "$ctc" --beam 4 "$jfk"
+# beam search (TDT): the text of tests/ref/transducer_beam_ref.py's beam 4
+beamfacts=${VOCE_TRANSDUCER_BEAM:-${VOCE_BUILD_DIR:-.}/transducer-beam}/beam_facts.json
+if [ -f "$beamfacts" ]; then
+  expect 0 "TDT: --beam 4" tr -m "$tdt" --beam 4 "$jfk" --format json
+  pycheck "--beam 4: the beam reference's text" '
+import json, sys
+j = json.load(open(sys.argv[1])); want = json.load(open(sys.argv[2]))["models"]["tdt"]["beams"]["4"]["text"]
+assert j["text"] == want, (j["text"], want)
+' "$tmp/out" "$beamfacts"
+fi
 expect_says 1 "--temperature 0.4" "temperature" tr -m "$tdt" --temperature 0.4 "$jfk"
 expect_says 1 "--prompt" "prompt" tr -m "$tdt" --prompt "hello" "$jfk"
 [ "$quick" != 1 ] && expect 0 "--language auto --beam 1 --no-fallback --no-condition" \

@@ -180,6 +180,7 @@ static voce_transcribe_params params_of(const vc_json *j, const vc_json_node *p)
     t.temperature = (float)num_of(j, p, "temperature");
     t.temperature_increment = (float)num_of(j, p, "temperature_increment");
     t.beam_size = (int)num_of(j, p, "beam_size");
+    if (t.beam_size < 2) t.beam_size = 1; /* openai-whisper's 0 / None: greedy (our 0 is 5 beams) */
     t.best_of = (int)num_of(j, p, "best_of");
     t.compression_ratio_threshold = (float)num_of(j, p, "compression_ratio_threshold");
     t.logprob_threshold = (float)num_of(j, p, "logprob_threshold");

@@ -80,10 +80,11 @@ typedef struct voce_transcribe_params {
     const char *language;   /* code, English name, or "auto" / NULL to detect. NULL */
     voce_asr_task task;     /* VOCE_TASK_TRANSCRIBE */
     /* Search: beam_size > 1 runs beam search at temperature 0 (patience scales how many
-     * finished beams it waits for); otherwise greedy. best_of candidates are sampled at
-     * temperatures above 0. length_penalty < 0: rank by log-probability / length, else
-     * by the Google NMT penalty with that alpha. Defaults 5, 1.0, 5, -1 (as the openai
-     * whisper command line). */
+     * finished beams it waits for); 1 decodes greedily; 0 (the default) takes the model
+     * family's default: 5 beams for Whisper (as the openai-whisper command line), greedy
+     * for NeMo transducers (as NeMo). best_of candidates are sampled at temperatures
+     * above 0. length_penalty < 0: rank by log-probability / length, else by the Google
+     * NMT penalty with that alpha. Defaults 0, 1.0, 5, -1. */
     int beam_size;
     float patience;
     int best_of;

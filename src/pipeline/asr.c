@@ -31,11 +31,14 @@ voce_asr_config voce_asr_config_default(void)
     return c;
 }
 
+/* openai-whisper's command line decodes with 5 beams. */
+#define WHISPER_DEFAULT_BEAM 5
+
 voce_transcribe_params voce_transcribe_params_default(void)
 {
     voce_transcribe_params p;
     memset(&p, 0, sizeof p);
-    p.beam_size = 5;
+    p.beam_size = 0; /* the family's default */
     p.patience = 1.0f;
     p.best_of = 5;
     p.length_penalty = -1.0f;
@@ -182,7 +185,8 @@ static voce_status run_params(const voce_asr *a, const voce_transcribe_params *p
     if ((st = language_of(a, p->language, &o->language))) return st;
     o->task = p->task == VOCE_TASK_TRANSLATE ? VC_WHISPER_TRANSLATE : VC_WHISPER_TRANSCRIBE;
     temperature_schedule(decimal_of(p->temperature), decimal_of(p->temperature_increment), o);
-    o->beam_size = p->beam_size > 1 ? p->beam_size : 0;
+    int beam = p->beam_size ? p->beam_size : WHISPER_DEFAULT_BEAM;
+    o->beam_size = beam > 1 ? beam : 0;
     o->patience = o->beam_size ? p->patience : NAN;
     o->best_of = p->best_of;
     o->length_penalty = p->length_penalty < 0 ? NAN : p->length_penalty;
@@ -331,6 +335,11 @@ voce_status voce_asr_transcribe_file(voce_asr *asr, const char *path, const voce
                                      voce_transcript **out)
 {
     if (!asr || !path || !out) return vc_error(VOCE_ERR_INVALID_ARG, "voce_asr_transcribe_file: bad arguments");
+    *out = NULL;
+    voce_transcribe_params def = voce_transcribe_params_default();
+    if (!params) params = &def;
+    if (asr->transducer && (!asr->vad || params->vad == 0) && vc_asr_regular_file(path))
+        return vc_asr_transcribe_transducer_file(asr, path, params, out); /* streamed, read twice */
     voce_audio_options o = voce_audio_options_default();
     o.sample_rate = SAMPLE_RATE;
     float *pcm = NULL;

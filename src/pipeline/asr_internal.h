@@ -40,5 +40,11 @@ double vc_asr_map_time(const gate *g, double t, int is_end);
 /* voce_asr_transcribe for a transducer program (asr_transducer.c). */
 voce_status vc_asr_transcribe_transducer(voce_asr *asr, const float *samples, size_t n,
                                          const voce_transcribe_params *p, voce_transcript **out);
+/* voce_asr_transcribe_file for a transducer program without VAD gating (which joins the
+ * speech in memory): the file is read in pieces, twice, never whole (asr_transducer.c);
+ * for regular files only (a pipe cannot be read twice). */
+voce_status vc_asr_transcribe_transducer_file(voce_asr *asr, const char *path, const voce_transcribe_params *p,
+                                              voce_transcript **out);
+int vc_asr_regular_file(const char *path);
 
 #endif

@@ -4,15 +4,23 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "asr_internal.h"
 #include "core/error.h"
+#include "models/transducer/beam.h"
+#include "models/transducer/chunk.h"
 #include "transcript.h"
+#include "voce/audio.h"
 
 /* The defaults of voce_transcribe_params are Whisper's; a value that differs from them
  * asks for something a greedy transducer cannot do, and is refused rather than ignored.
  * Settings of Whisper's fallback, beams and sampling that cannot change a greedy decode
  * are ignored (docs/transducer.md lists each). */
+/* The beam size asked for: the default (0) and 1 decode greedily, as NeMo's default
+ * does; a size above 1 runs NeMo's beam search (models/transducer/beam.h). */
+static int beam_of(const voce_transcribe_params *p) { return p->beam_size > 1 ? p->beam_size : 1; }
+
 static voce_status check_params(const voce_asr *a, const voce_transcribe_params *p)
 {
     const char *l = p->language;
@@ -23,9 +31,11 @@ static voce_status check_params(const voce_asr *a, const voce_transcribe_params 
         return vc_error(VOCE_ERR_UNSUPPORTED, "a transducer program cannot translate: only task transcribe");
     if (p->beam_size < 0 || p->best_of < 0)
         return vc_error(VOCE_ERR_INVALID_ARG, "beam_size and best_of must not be negative");
-    if (p->beam_size > 1 && p->beam_size != voce_transcribe_params_default().beam_size)
-        return vc_error(VOCE_ERR_UNSUPPORTED, "beam search (beam size %d) is not available for transducer programs "
-                        "yet: they decode greedily (beam size 1)", p->beam_size);
+    if (beam_of(p) > 1 && a->td.model.kind == VC_TD_CTC)
+        return vc_error(VOCE_ERR_UNSUPPORTED, "a CTC program decodes greedily: beam search (beam size %d) is for TDT "
+                        "and RNN-T programs", p->beam_size);
+    if (beam_of(p) > VC_TD_MAX_BEAM)
+        return vc_error(VOCE_ERR_INVALID_ARG, "beam size %d is above %d", p->beam_size, VC_TD_MAX_BEAM);
     if (p->temperature != 0.0f)
         return vc_error(VOCE_ERR_UNSUPPORTED, "a transducer program decodes greedily: temperature %g (sampling) is "
                         "not available", (double)p->temperature);
@@ -100,7 +110,7 @@ voce_status vc_asr_transcribe_transducer(voce_asr *asr, const float *samples, si
     }
     /* progress as Whisper gives it: for input longer than one of its 30 s windows */
     int long_input = n > 30 * (size_t)VC_ASR_SAMPLE_RATE;
-    vc_td_run_params rp = {long_input ? p->progress : NULL, p->abort, p->user_data};
+    vc_td_run_params rp = {long_input ? p->progress : NULL, p->abort, p->user_data, 0.0, 0.0, beam_of(p)};
     vc_td_transcript t;
     memset(&t, 0, sizeof t);
     if (!use_vad || g.n > 0) st = vc_td_transcribe(&asr->td, use_vad ? g.pcm : samples, use_vad ? g.n : n, &rp, &t);
@@ -108,5 +118,60 @@ voce_status vc_asr_transcribe_transducer(voce_asr *asr, const float *samples, si
     vc_td_transcript_free(&t);
     free(g.pcm);
     free(g.p);
+    return st;
+}
+
+/* ---- a file read in pieces (docs/transducer.md, "Long audio") ---- */
+
+typedef struct file_source {
+    const char *path;
+    voce_audio *a;
+} file_source;
+
+static voce_status file_rewind(void *ctx)
+{
+    file_source *f = ctx;
+    voce_audio_close(f->a);
+    f->a = NULL;
+    voce_audio_options o = voce_audio_options_default();
+    o.sample_rate = VC_ASR_SAMPLE_RATE;
+    return voce_audio_open(f->path, &o, &f->a);
+}
+
+static voce_status file_read(void *ctx, float *out, size_t max, size_t *n)
+{
+    return voce_audio_read(((file_source *)ctx)->a, out, max, n);
+}
+
+int vc_asr_regular_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Whether the file lasts more than 30 s (progress is reported for those, as for
+ * Whisper); a length the file does not state counts as long. */
+static int long_file(voce_audio *a)
+{
+    voce_audio_info info;
+    voce_audio_info_get(a, &info);
+    return info.frames < 0 || info.source_rate <= 0 || (double)info.frames / info.source_rate > 30.0;
+}
+
+voce_status vc_asr_transcribe_transducer_file(voce_asr *asr, const char *path, const voce_transcribe_params *p,
+                                              voce_transcript **out)
+{
+    voce_status st = check_params(asr, p);
+    if (st) return st;
+    file_source f = {path, NULL};
+    vc_td_source src = {&f, file_rewind, file_read};
+    if ((st = file_rewind(&f))) return st;
+    vc_td_run_params rp = {long_file(f.a) ? p->progress : NULL, p->abort, p->user_data, 0.0, 0.0, beam_of(p)};
+    vc_td_transcript t;
+    size_t n = 0;
+    st = vc_td_transcribe_source(&asr->td, &src, &rp, &t, &n);
+    voce_audio_close(f.a);
+    if (!st) st = build(&t, NULL, (double)n / VC_ASR_SAMPLE_RATE, p, out);
+    vc_td_transcript_free(&t);
     return st;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "beam.h"
+#include "chunk.h"
 #include "core/error.h"
 #include "core/strbuf.h"
 
@@ -26,6 +28,8 @@ voce_status vc_td_runner_open(vc_td_runner *r, const voce_program *prog, const v
     }
     r->sample_rate = fc.sample_rate;
     r->hop = fc.hop_length;
+    r->nemo_front_end = fc.kind == VOCE_FEATURES_NEMO;
+    r->normalize = fc.nemo_normalize;
     return VOCE_OK;
 }
 
@@ -174,12 +178,6 @@ voce_status vc_td_transcript_of(const vc_td_model *m, const vc_td_hyp *h, vc_td_
 
 /* ---- from audio ---- */
 
-static int encoder_frames(const vc_td_model *m, long long n_valid)
-{
-    for (int k = 1; k < m->subsampling; k *= 2) n_valid = (n_valid + 1) / 2;
-    return n_valid > 1 << 30 ? 1 << 30 : (int)n_valid;
-}
-
 static voce_status empty(vc_td_transcript *out)
 {
     out->text = calloc(1, 1);
@@ -215,19 +213,30 @@ static voce_status stopped(const vc_td_run_params *p)
                                                : VOCE_OK;
 }
 
-voce_status vc_td_transcribe(vc_td_runner *r, const float *pcm, size_t n, const vc_td_run_params *p,
-                             vc_td_transcript *out)
+/* ---- decoding ---- */
+
+static voce_status model_start(void *m) { return vc_td_model_start(m); }
+static voce_status model_predict(void *m, int k) { return vc_td_model_predict(m, k); }
+static voce_status model_joint(void *m, int t, const float **z) { return vc_td_model_joint(m, t, z); }
+
+
+/* THE DECODE of a transducer: the one place the decoding algorithm is chosen, for input
+ * in one pass and in windows alike (s->joint asks for any frame of the whole input). */
+static voce_status decode_transducer(vc_td_model *m, const vc_td_steps *s, const vc_td_run_params *p, vc_td_hyp *h)
 {
-    memset(out, 0, sizeof *out);
+    if (p && p->beam_size > 1) {
+        vc_td_beam_steps b = vc_td_beam_steps_of(s, m);
+        return vc_td_beam_search(&b, p->beam_size, h, NULL);
+    }
+    return vc_td_greedy_transducer(s, h);
+}
+
+/* ---- one pass ---- */
+
+static voce_status one_pass(vc_td_runner *r, const float *pcm, size_t n, const vc_td_run_params *p,
+                            vc_td_transcript *out)
+{
     vc_td_model *m = &r->model;
-    size_t per_frame = (size_t)r->hop * (size_t)m->subsampling;
-    if (n < per_frame) return empty(out);
-    int frames = encoder_frames(m, (long long)(n / (size_t)r->hop));
-    if (frames > VC_TD_MAX_ENCODER_FRAMES)
-        return vc_error(VOCE_ERR_INVALID_ARG, "the audio is %.1f s long; a transducer program takes at most %.0f s "
-                        "(%d encoder frames) in one pass: split it", (double)n / r->sample_rate,
-                        (double)VC_TD_MAX_ENCODER_FRAMES * (double)per_frame / r->sample_rate,
-                        VC_TD_MAX_ENCODER_FRAMES);
     voce_status st = stopped(p);
     if (st) return st;
     if (p && p->progress) p->progress(0.0, p->user);
@@ -238,9 +247,182 @@ voce_status vc_td_transcribe(vc_td_runner *r, const float *pcm, size_t n, const 
     if (!st) st = vc_td_model_encode(m, feats, n_total, n_valid);
     free(feats);
     if (!st) st = stopped(p);
-    if (!st) st = vc_td_decode(m, &h);
+    vc_td_steps s = {m, model_start, model_predict, model_joint, m->n_frames, m->blank, m->max_symbols,
+                     m->kind == VC_TD_TDT ? m->n_durations : 0, m->durations};
+    if (!st) st = m->kind == VC_TD_CTC ? vc_td_decode(m, &h) : decode_transducer(m, &s, p, &h);
     if (!st) st = vc_td_transcript_of(m, &h, out);
     vc_td_hyp_free(&h);
     if (!st && p && p->progress) p->progress(1.0, p->user);
+    return st;
+}
+
+/* ---- in windows (chunk.h) ---- */
+
+typedef struct windows {
+    vc_td_chunker c;
+    const vc_td_run_params *p;
+} windows;
+
+static voce_status next_window(windows *w)
+{
+    voce_status st = stopped(w->p);
+    if (!st) st = vc_td_chunker_next(&w->c);
+    if (!st && !w->c.done && w->p && w->p->progress)
+        w->p->progress((double)w->c.next / (double)w->c.n_feat, w->p->user);
+    return st;
+}
+
+/* The joint at frame t of the whole input: the windows up to t's are encoded first (the
+ * decoders ask for frames in order). */
+static voce_status windows_joint(void *ctx, int t, const float **z)
+{
+    windows *w = ctx;
+    vc_td_chunker *c = &w->c;
+    voce_status st = VOCE_OK;
+    while (!st && t >= c->first + c->n && !c->done) st = next_window(w);
+    if (st) return st;
+    if (t < c->first || t >= c->first + c->n)
+        return vc_error(VOCE_ERR_STATE, "transducer: frame %d is outside the window encoded (frames %lld to %lld)", t,
+                        (long long)c->first, (long long)(c->first + c->n - 1));
+    return vc_td_model_joint(&c->r->model, (int)(t - c->first), z);
+}
+
+static voce_status windows_start(void *ctx) { return vc_td_model_start(&((windows *)ctx)->c.r->model); }
+static voce_status windows_predict(void *ctx, int k) { return vc_td_model_predict(&((windows *)ctx)->c.r->model, k); }
+
+static voce_status append(vc_td_hyp *h, const vc_td_hyp *part, int i, int64_t first)
+{
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 256;
+        int32_t *a = realloc(h->tokens, sizeof *a * (size_t)cap);
+        if (a) h->tokens = a;
+        int32_t *b = a ? realloc(h->frames, sizeof *b * (size_t)cap) : NULL;
+        if (b) h->frames = b;
+        int32_t *d = b ? realloc(h->durations, sizeof *d * (size_t)cap) : NULL;
+        if (d) h->durations = d;
+        float *l = d ? realloc(h->logprobs, sizeof *l * (size_t)cap) : NULL;
+        if (!l) return vc_error(VOCE_ERR_NOMEM, "out of memory for %d tokens", cap);
+        h->logprobs = l;
+        h->cap = cap;
+    }
+    h->tokens[h->n] = part->tokens[i];
+    h->frames[h->n] = (int32_t)(part->frames[i] + first);
+    h->durations[h->n] = part->durations[i];
+    h->logprobs[h->n++] = part->logprobs[i];
+    return VOCE_OK;
+}
+
+static int argmax_row(const float *x, int n)
+{
+    int k = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[k]) k = i;
+    return k;
+}
+
+/* CTC, window by window: each chunk's greedy decode, a token that continues the previous
+ * chunk's last frame folded into that chunk's last token, as one decode would. */
+static voce_status ctc_windows(windows *w, vc_td_hyp *h)
+{
+    vc_td_model *m = &w->c.r->model;
+    int prev = m->blank;
+    voce_status st = VOCE_OK;
+    while (!st && !w->c.done) {
+        vc_td_hyp part = {0};
+        st = next_window(w);
+        if (!st) st = vc_td_decode(m, &part);
+        for (int i = 0; !st && i < part.n; i++)
+            if (i == 0 && part.frames[0] == 0 && part.tokens[0] == prev && h->n) h->durations[h->n - 1] += part.durations[0];
+            else st = append(h, &part, i, w->c.first);
+        if (!st) prev = argmax_row(m->enc_out + (size_t)(m->n_frames - 1) * (size_t)m->n_tokens, m->n_tokens);
+        vc_td_hyp_free(&part);
+    }
+    return st;
+}
+
+static voce_status in_windows(vc_td_runner *r, windows *w, const vc_td_run_params *p, vc_td_transcript *out)
+{
+    vc_td_model *m = &r->model;
+    vc_td_hyp h = {0};
+    w->p = p;
+    voce_status st = VOCE_OK;
+    if (p && p->progress) p->progress(0.0, p->user);
+    if (m->kind == VC_TD_CTC) st = ctc_windows(w, &h);
+    else {
+        vc_td_steps s = {w, windows_start, windows_predict, windows_joint, (int)w->c.n_enc, m->blank, m->max_symbols,
+                         m->kind == VC_TD_TDT ? m->n_durations : 0, m->durations};
+        st = decode_transducer(m, &s, p, &h);
+    }
+    if (!st) st = vc_td_transcript_of(m, &h, out);
+    vc_td_hyp_free(&h);
+    m->enc_out = NULL; /* it was the chunker's */
+    if (!st && p && p->progress) p->progress(1.0, p->user);
+    return st;
+}
+
+static voce_status chunk_sizes(const vc_td_run_params *p, double *chunk, double *context)
+{
+    *chunk = p ? p->chunk_seconds : 0.0;
+    *context = p ? p->context_seconds : 0.0;
+    if (!(*chunk >= 0 && *chunk <= 1e6) || !(*context >= 0 && *context <= 1e6))
+        return vc_error(VOCE_ERR_INVALID_ARG, "transducer: chunk %g s, context %g s: both must be >= 0 (chunk 0: "
+                        "the defaults, %g s and %g s)", *chunk, *context, VC_TD_CHUNK_SECONDS, VC_TD_CONTEXT_SECONDS);
+    return VOCE_OK;
+}
+
+voce_status vc_td_transcribe(vc_td_runner *r, const float *pcm, size_t n, const vc_td_run_params *p,
+                             vc_td_transcript *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t per_frame = (size_t)r->hop * (size_t)r->model.subsampling;
+    double chunk, context;
+    voce_status st = chunk_sizes(p, &chunk, &context);
+    if (st) return st;
+    if (n < per_frame) return empty(out);
+    if (vc_td_fits_one_window(r, (int64_t)(n / (size_t)r->hop), chunk, context)) return one_pass(r, pcm, n, p, out);
+    vc_td_pcm_source mem;
+    vc_td_source src = vc_td_source_of_pcm(&mem, pcm, n);
+    windows w;
+    st = vc_td_chunker_open(&w.c, r, &src, chunk, context);
+    if (!st) st = in_windows(r, &w, p, out);
+    vc_td_chunker_close(&w.c);
+    return st;
+}
+
+/* A short source read whole, for the one pass. */
+static voce_status read_all(const vc_td_source *src, size_t n, float **pcm)
+{
+    *pcm = malloc(sizeof(float) * (n ? n : 1));
+    if (!*pcm) return vc_error(VOCE_ERR_NOMEM, "out of memory for %zu samples", n);
+    size_t got = 0, k = 1;
+    voce_status st = src->rewind(src->ctx);
+    while (!st && got < n && k) {
+        st = src->read(src->ctx, *pcm + got, n - got, &k);
+        got += k;
+    }
+    if (!st && got != n) st = vc_error(VOCE_ERR_FORMAT, "transducer: the audio gave %zu samples, then %zu", n, got);
+    return st;
+}
+
+voce_status vc_td_transcribe_source(vc_td_runner *r, const vc_td_source *src, const vc_td_run_params *p,
+                                    vc_td_transcript *out, size_t *n_samples)
+{
+    memset(out, 0, sizeof *out);
+    *n_samples = 0;
+    double chunk, context;
+    windows w;
+    voce_status st = chunk_sizes(p, &chunk, &context);
+    if (!st) st = vc_td_chunker_open(&w.c, r, src, chunk, context);
+    if (st) return st;
+    size_t n = *n_samples = w.c.n_samples;
+    size_t per_frame = (size_t)r->hop * (size_t)r->model.subsampling;
+    if (n < per_frame) st = empty(out);
+    else if (vc_td_fits_one_window(r, w.c.n_feat, chunk, context)) {
+        float *pcm = NULL;
+        st = read_all(src, n, &pcm);
+        if (!st) st = one_pass(r, pcm, n, p, out);
+        free(pcm);
+    } else st = in_windows(r, &w, p, out);
+    vc_td_chunker_close(&w.c);
     return st;
 }
