@@ -17,7 +17,7 @@ void vc_td_hyp_free(vc_td_hyp *h)
     memset(h, 0, sizeof *h);
 }
 
-static voce_status emit(vc_td_hyp *h, int token, int frame, int duration, float logprob)
+voce_status vc_td_hyp_push(vc_td_hyp *h, int token, int frame, int duration, float logprob)
 {
     if (h->n == h->cap) {
         int cap = h->cap ? 2 * h->cap : 64;
@@ -89,7 +89,7 @@ static voce_status greedy_tdt(const vc_td_steps *s, vc_td_hyp *h)
             t += d;
         }
         if (st || k == s->blank) break;
-        st = emit(h, k, frame, d, lp);
+        st = vc_td_hyp_push(h, k, frame, d, lp);
         lasts = frame == last_frame ? lasts + 1 : 1;
         last_frame = frame;
         if (!st) st = s->predict(s->ctx, k);
@@ -108,7 +108,7 @@ static voce_status greedy_rnnt(const vc_td_steps *s, vc_td_hyp *h)
             float lp;
             st = evaluate(s, h, t, &k, &d, &lp);
             if (st || k == s->blank) break;
-            st = emit(h, k, t, 1, lp);
+            st = vc_td_hyp_push(h, k, t, 1, lp);
             if (!st) st = s->predict(s->ctx, k);
         }
     return st;
@@ -135,7 +135,7 @@ static voce_status greedy_ctc(vc_td_model *m, vc_td_hyp *h)
     for (int t = 0; t < m->n_frames && !st; t++) {
         const float *row = m->enc_out + (size_t)t * (size_t)m->n_tokens;
         int k = argmax(row, m->n_tokens);
-        if (k != m->blank && k != prev) st = emit(h, k, t, 1, row[k]);
+        if (k != m->blank && k != prev) st = vc_td_hyp_push(h, k, t, 1, row[k]);
         else if (k != m->blank) h->durations[h->n - 1]++;
         prev = k;
     }

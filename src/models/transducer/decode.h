@@ -42,6 +42,8 @@ typedef struct vc_td_steps {
 
 voce_status vc_td_greedy_transducer(const vc_td_steps *s, vc_td_hyp *h);
 void vc_td_hyp_free(vc_td_hyp *h);
+/* Appends one token to h (growing it). */
+voce_status vc_td_hyp_push(vc_td_hyp *h, int token, int frame, int duration, float logprob);
 
 /* Token offsets in encoder frames, after NeMo's refinement for the model's kind. */
 voce_status vc_td_token_offsets(const vc_td_model *m, const vc_td_hyp *h, int *start, int *end);

@@ -290,28 +290,6 @@ static voce_status windows_joint(void *ctx, int t, const float **z)
 static voce_status windows_start(void *ctx) { return vc_td_model_start(&((windows *)ctx)->c.r->model); }
 static voce_status windows_predict(void *ctx, int k) { return vc_td_model_predict(&((windows *)ctx)->c.r->model, k); }
 
-static voce_status append(vc_td_hyp *h, const vc_td_hyp *part, int i, int64_t first)
-{
-    if (h->n == h->cap) {
-        int cap = h->cap ? 2 * h->cap : 256;
-        int32_t *a = realloc(h->tokens, sizeof *a * (size_t)cap);
-        if (a) h->tokens = a;
-        int32_t *b = a ? realloc(h->frames, sizeof *b * (size_t)cap) : NULL;
-        if (b) h->frames = b;
-        int32_t *d = b ? realloc(h->durations, sizeof *d * (size_t)cap) : NULL;
-        if (d) h->durations = d;
-        float *l = d ? realloc(h->logprobs, sizeof *l * (size_t)cap) : NULL;
-        if (!l) return vc_error(VOCE_ERR_NOMEM, "out of memory for %d tokens", cap);
-        h->logprobs = l;
-        h->cap = cap;
-    }
-    h->tokens[h->n] = part->tokens[i];
-    h->frames[h->n] = (int32_t)(part->frames[i] + first);
-    h->durations[h->n] = part->durations[i];
-    h->logprobs[h->n++] = part->logprobs[i];
-    return VOCE_OK;
-}
-
 static int argmax_row(const float *x, int n)
 {
     int k = 0;
@@ -333,7 +311,8 @@ static voce_status ctc_windows(windows *w, vc_td_hyp *h)
         if (!st) st = vc_td_decode(m, &part);
         for (int i = 0; !st && i < part.n; i++)
             if (i == 0 && part.frames[0] == 0 && part.tokens[0] == prev && h->n) h->durations[h->n - 1] += part.durations[0];
-            else st = append(h, &part, i, w->c.first);
+            else st = vc_td_hyp_push(h, part.tokens[i], (int)(part.frames[i] + w->c.first), part.durations[i],
+                                    part.logprobs[i]);
         if (!st) prev = argmax_row(m->enc_out + (size_t)(m->n_frames - 1) * (size_t)m->n_tokens, m->n_tokens);
         vc_td_hyp_free(&part);
     }
