@@ -12,9 +12,10 @@
  *                result is a normal float (subnormals carry fewer significant bits).
  * NaN in, NaN out, for all four.
  *
- * Also: the f32 elementwise kernels and softmax rows compiled for AVX2 give the bits the
- * baseline build gives (NaN for NaN, payloads aside), for every float unary op over the
- * same sweep (run where the CPU has AVX2). */
+ * Also: the f32 elementwise kernels and softmax rows compiled for AVX2 (and the
+ * transcendental ones also for AVX-512) give the bits the baseline build gives (NaN for
+ * NaN, payloads aside), for every float unary op over the same sweep (run where the CPU
+ * has AVX2, AVX-512 where it has that too). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,10 +113,13 @@ static void test_isa_bits(void)
     vc_ew_params prm = {0.3, 1.7, 0, 0};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         vc_ew_unary_f32_isa(VC_ISA_C, ops[k], n, x, a, &prm);
-        vc_ew_unary_f32_isa(VC_ISA_AVX2, ops[k], n, x, b, &prm);
-        int64_t i = 0; /* the same bits, or NaN both (floor of a signalling NaN quiets it either way) */
-        while (i < n && (!memcmp(&a[i], &b[i], sizeof(float)) || (isnan(a[i]) && isnan(b[i])))) i++;
-        CHECK_MSG(i == n, "unary op %d: AVX2 build differs at x = %a: %a vs %a", (int)ops[k], x[i], a[i], b[i]);
+        for (vc_isa isa = VC_ISA_AVX2; isa <= VC_ISA_AVX512 && vc_isa_supported(isa); isa++) {
+            vc_ew_unary_f32_isa(isa, ops[k], n, x, b, &prm);
+            int64_t i = 0; /* the same bits, or NaN both (floor of a signalling NaN quiets it either way) */
+            while (i < n && (!memcmp(&a[i], &b[i], sizeof(float)) || (isnan(a[i]) && isnan(b[i])))) i++;
+            CHECK_MSG(i == n, "unary op %d: %s build differs at x = %a: %a vs %a", (int)ops[k],
+                      vc_isa_name(isa), x[i], a[i], b[i]);
+        }
     }
     /* softmax rows of finite values, lengths around the 256-element chunks */
     int64_t off = 0;

@@ -4,7 +4,8 @@ explicitly (key j visible to query row i iff j <= offset + i), so a kernel that 
 splits heads or offsets rows wrongly disagrees. Shapes cover a decoder step (one query
 over a cache of which only the first offset + 1 rows are filled), a prompt of several
 rows, cross-attention over many keys, odd head widths, more query rows than a task
-block (32) and batch 2."""
+block (32) and batch 2, and the blocked path's chunks of keys, causal mask across a chunk
+edge and shared keys."""
 import numpy as np
 import torch
 
@@ -72,6 +73,11 @@ def cases():
         attention_case("attn_scale", 1, 4, 9, 1, 3, scale=0.7, probs=True),
         attention_case("attn_past_end", 1, 3, 4, 1, 4, causal=1, offset=3),
         attention_case("attn_beams_shared_kv", 5, 1, 300, 2, 8, kv_batch=1, probs=True),
+        # many query rows, no probabilities: attention_blocked.c (keys in chunks of 16
+        # slivers, 192 on AVX-512 and AVX2; query rows in blocks of the tile width)
+        attention_case("attn_blocked_chunks", 1, 70, 500, 2, 64),
+        attention_case("attn_blocked_causal", 2, 40, 450, 3, 16, dv=24, causal=1, offset=380),
+        attention_case("attn_blocked_shared_kv", 2, 20, 200, 2, 8, dv=13, kv_batch=1),
         cache_case("cache_write_mid", (1, 448, 64), 1, 17),
         cache_case("cache_write_rows", (2, 10, 3, 2), 4, 6),
         cache_case("cache_write_all", (1, 5, 8), 5, 0),

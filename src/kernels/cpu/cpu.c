@@ -113,6 +113,6 @@ vc_gemm_kernel vc_gemm_kernel_for(vc_isa isa)
         return vc_neon_gemm_kernel();
 #endif
     default:
-        return (vc_gemm_kernel){NULL, NULL, 0, 0, 0, 0};
+        return (vc_gemm_kernel){NULL, NULL, 0, 0, 0, 0, NULL};
     }
 }

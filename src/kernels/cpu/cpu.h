@@ -90,11 +90,21 @@ typedef void (*vc_gemm_fn)(int64_t kc, const float *a, const float *b, int64_t b
  * for m <= i < mr (rows of a row-major A, or columns of a transposed B, into a sliver). */
 typedef void (*vc_pack_fn)(int64_t kc, int m, int mr, const float *src, int64_t lds, float *dst);
 
+/* The micro-kernel reading mr whole rows of a row-major op(A) where they are, row i at
+ * a + i * lda, instead of a packed sliver (all mr rows must exist: callers pack an edge
+ * sliver of fewer rows). Same sums in the same order as vc_gemm_fn on the packed
+ * sliver, so the same bits: packing A costs as much as a product with N of about 30,
+ * and a layer's activations are read only a few times. */
+typedef void (*vc_gemm_rows_fn)(int64_t kc, const float *a, int64_t lda, const float *b,
+                                int64_t bs, float alpha, float beta, float *c, int64_t rsc,
+                                int64_t csc, int n);
+
 typedef struct vc_gemm_kernel {
     vc_gemm_fn fn;        /* NULL: use the portable C path */
     vc_pack_fn pack_rows; /* NULL: plain C */
     int mr, nr;           /* tile rows and columns */
     int kc, nc;           /* block sizes of K and N (see gemm.c's packed path) */
+    vc_gemm_rows_fn fn_rows; /* NULL: A is always packed */
 } vc_gemm_kernel;
 
 /* The packed-path kernel of isa (fn NULL for VC_ISA_C or an ISA not built in). */

@@ -22,6 +22,7 @@
 #if VC_CPU_NEON
 
 #include <arm_neon.h>
+#include <stddef.h>
 
 /* Fully unroll the loop that follows (all have small constant bounds) so that the
  * accumulator arrays are registers, not memory. */
@@ -225,7 +226,7 @@ vc_dot_kernel vc_neon_dot_kernel(void)
 
 vc_gemm_kernel vc_neon_gemm_kernel(void)
 {
-    return (vc_gemm_kernel){gemm_neon, pack_rows_neon, MR, NR, GEMM_KC, GEMM_NC};
+    return (vc_gemm_kernel){gemm_neon, pack_rows_neon, MR, NR, GEMM_KC, GEMM_NC, NULL};
 }
 
 #endif

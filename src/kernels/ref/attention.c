@@ -12,26 +12,28 @@
  * k and v may have batch 1 while q has B: every batch entry then attends to the same
  * keys (beams decoding one window share its cross-attention keys).
  *
- * Work: each (b, h, block of query rows) is one task; scores go to the probs output when
- * the graph asks for it, else to the worker's own rows of scratch (ROW_BLOCK x Nk floats:
- * 192 KB for 1500 keys, where all of [B, H, Nq, Nk] would be 54 MB for Whisper tiny's
- * encoder). Products run through vc_gemm_f32 on one thread per task, the softmax through
- * the Softmax op's row code, so results are bit-identical for any thread count and equal
- * to the unfused graph to GEMM rounding. */
+ * Two paths. With many query rows (an encoder, a prompt), no probs output and an ISA
+ * with a packed GEMM kernel, attention_blocked.c: each head's keys and values packed
+ * once, keys in chunks with a running softmax, nothing of size Nq x Nk written (see its
+ * header). Otherwise (decoder steps, the probs output, plain C) the row path below: each
+ * (b, h, block of query rows) is one task; scores go to the probs output when the graph
+ * asks for it, else to the worker's own rows of scratch (ROW_BLOCK x Nk floats: 192 KB
+ * for 1500 keys, where all of [B, H, Nq, Nk] would be 54 MB for Whisper tiny's encoder).
+ * Products run through vc_gemm_f32 on one thread per task, the softmax through the
+ * Softmax op's row code, so results equal the unfused graph to GEMM rounding. Both paths
+ * give bit-identical results for any thread count. */
 #include <math.h>
 #include <string.h>
 
+#include "attention_blocked.h"
 #include "gemm.h"
 #include "reduce_impl.h"
 
 enum { ROW_BLOCK = 32 };    /* query rows per task */
 
-typedef struct attn_geom {
-    int64_t B, Nq, Nk, H, Dk, Dv, offset;
-    int64_t kb;             /* 1: k and v are shared by every batch entry (cross-attention of beams) */
-    float scale;
-    int causal;
-} attn_geom;
+/* kb: 1 when k and v have q's batch, 0 when their batch of 1 is shared by every batch
+ * entry (cross-attention of beams) */
+typedef vc_attn_shape attn_geom;
 
 static voce_status check_f32_rank3(const vc_node *n, vc_tensor *const *in, int k)
 {
@@ -118,10 +120,20 @@ static int64_t block_floats(int64_t Nk)
     return (ROW_BLOCK * Nk + 15) & ~(int64_t)15;
 }
 
+/* The blocked path (attention_blocked.h) serves g when the graph does not ask for the
+ * probabilities and the active ISA has a packed GEMM kernel; blk is then its plan. */
+static int blocked_plan(const vc_node *n, const attn_geom *g, vc_attn_blk *blk)
+{
+    return n->n_out == 1 && vc_attn_blocked_plan(blk, vc_isa_active(), g);
+}
+
 static size_t attn_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
     (void)out;
-    if (n->n_out == 2) return 0;
+    attn_geom g;
+    vc_attn_blk blk;
+    if (n->n_out == 2 || attn_geometry(n, in, &g)) return 0;
+    if (blocked_plan(n, &g, &blk)) return (size_t)vc_attn_blocked_floats(&blk) * sizeof(float);
     return (size_t)block_floats(in[1]->dims[1]) * sizeof(float);
 }
 
@@ -188,6 +200,18 @@ static voce_status attn_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     }
     int64_t macs = j.g.B * j.g.H * j.g.Nq * j.g.Nk * (j.g.Dk + j.g.Dv);
     int64_t n_split = vc_threads_tasks(ctx->threads, tasks, macs, VC_GEMM_MIN_TASK_MACS);
+    vc_attn_blk blk;
+    if (blocked_plan(n, &j.g, &blk)) {
+        size_t need = sizeof(float) * (size_t)vc_attn_blocked_floats(&blk);
+        size_t slots = ctx->scratch_size / need;
+        if (slots < 1 || !ctx->scratch)
+            return vc_node_error(n, VOCE_ERR_INTERNAL, "scratch of %zu bytes is too small",
+                                 ctx->scratch_size);
+        vc_attn_io io = {j.q, j.k, j.v, j.out};
+        int many = n_split > 1 && slots >= (size_t)vc_threads_count(ctx->threads);
+        vc_attn_blocked_run(&blk, &io, many ? ctx->threads : NULL, ctx->scratch);
+        return VOCE_OK;
+    }
     /* a caller that gave scratch for fewer workers than its pool has gets one thread */
     size_t slots = ctx->scratch_size / (sizeof(float) * (size_t)block_floats(j.g.Nk));
     if (!j.probs && slots < (size_t)vc_threads_count(ctx->threads)) n_split = 1;

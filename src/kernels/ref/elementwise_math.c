@@ -19,6 +19,13 @@
 #include <math.h>
 #include <string.h>
 
+/* No multiply-add fusing anywhere in this file (gcc does not fuse in ISO C mode; clang
+ * would within an expression wherever the target has FMA): the AVX-512 copies of the
+ * transcendental kernels below must give the baseline's bits. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
 #include "elementwise_impl.h"
 #include "fastmath.h"
 #include "../cpu/cpu.h"
@@ -220,11 +227,40 @@ __attribute__((target("avx2"))) static void unary_f32_avx2(vc_ew_uop op, int64_t
 {
     unary_f32_body(op, n, x, o, p);
 }
+
+/* The polynomial-heavy f32 kernels once more for AVX-512F, 16 lanes (the loops above, 8
+ * wide, would use only half of its vectors): same expressions, no fused multiply-adds,
+ * so the same bits again. Returns how many leading elements it did (a multiple of 16; 0
+ * for other ops), the AVX2 build does the rest. GELU after the encoder's wide linear
+ * layers is the case that matters. */
+#define LOOP16(expr)                                                                       \
+    for (j = 0; j < m; j++) o[j] = expr;
+__attribute__((target("avx512f"))) static int64_t transc_f32_avx512(vc_ew_uop op, int64_t n,
+                                                                   const float *restrict x,
+                                                                   float *restrict o)
+{
+    /* one loop of a length the vectorizer can see is a multiple of 16 */
+    int64_t m = n & ~(int64_t)15, j;
+    switch (op) {
+    case VC_EW_TANH: LOOP16(tanh_fast(x[j])) break;
+    case VC_EW_SIGMOID: LOOP16(sigmoid_fast(x[j])) break;
+    case VC_EW_ERF: LOOP16(erf_fast(x[j])) break;
+    case VC_EW_GELU: LOOP16(gelu_f32(x[j])) break;
+    case VC_EW_GELU_TANH: LOOP16(gelu_tanh_f32(x[j])) break;
+    default: return 0;
+    }
+    return m;
+}
+#undef LOOP16
 #endif
 
 void vc_ew_unary_f32_isa(vc_isa isa, vc_ew_uop op, int64_t n, const float *x, float *o, const vc_ew_params *p)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
+    if (isa >= VC_ISA_AVX512) {
+        int64_t done = transc_f32_avx512(op, n, x, o);
+        x += done, o += done, n -= done;
+    }
     if (isa >= VC_ISA_AVX2) {
         unary_f32_avx2(op, n, x, o, p);
         return;

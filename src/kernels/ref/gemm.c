@@ -18,7 +18,9 @@
  *   - M == 1 and B row-major (GEMV): a 1 x 32 kernel streams B in place, whatever the
  *     ISA (it is bound by reading B; the packed kernels were no faster).
  *   - otherwise, with an ISA kernel (AVX2 6 x 16, AVX-512 12 x 32): packed, Goto / BLIS
- *     style (gemm_packed below), about 85% of the FMA peak on large products.
+ *     style (gemm_packed below), about 85% of the FMA peak on large products. Whole
+ *     slivers of a row-major op(A) are read in place where the ISA has a kernel for it
+ *     (fn_rows: the same sums, no packing of A).
  *   - otherwise (VC_ISA_C, or no memory for the packed path) blocked: K in blocks of KC,
  *     N in blocks of NC; a 4 x 8 kernel reads A in place and B in place (row-major B) or
  *     packed into 8-wide panels (transposed B).
@@ -332,15 +334,19 @@ static void pack_b(vc_gemm_kernel k, int64_t kc, int64_t nc, mview b, int in_pla
                     dst + s * kc);
 }
 
-/* One sliver of A (m <= mr rows, packed at ap) against the kc x nc block of B. */
+/* One sliver of A against the kc x nc block of B: m <= mr rows packed at ap, or (ap
+ * NULL) mr rows of a row-major A read in place by the kernel's fn_rows. */
 static void sliver_row(vc_gemm_kernel k, int64_t kc, int m, int64_t nc, float alpha, float beta,
-                       const float *ap, const float *bp, mview b, int in_place, cview c)
+                       const float *ap, mview a, const float *bp, mview b, int in_place, cview c)
 {
     for (int64_t j = 0; j < nc; j += k.nr) {
         int w = (int)min64(k.nr, nc - j);
         const float *panel = in_place && w == k.nr ? b.p + j : bp + j * kc;
-        k.fn(kc, ap, panel, in_place && w == k.nr ? b.rs : k.nr, alpha, beta, c.p + j * c.cs,
-             c.rs, c.cs, m, w);
+        int64_t bs = in_place && w == k.nr ? b.rs : k.nr;
+        if (ap)
+            k.fn(kc, ap, panel, bs, alpha, beta, c.p + j * c.cs, c.rs, c.cs, m, w);
+        else
+            k.fn_rows(kc, a.p, a.rs, panel, bs, alpha, beta, c.p + j * c.cs, c.rs, c.cs, w);
     }
 }
 
@@ -356,6 +362,7 @@ typedef struct packed_job {
     float *bp, *ap;
     int64_t ap_stride;
     const vc_gemm_epilogue *epi;    /* set for the last K block only */
+    const float *bias;              /* the block's first column's, on the first K block only */
 } packed_job;
 
 /* Task = one sliver of mr rows x one group of panels of the current block. */
@@ -365,13 +372,21 @@ static void packed_task(void *arg, int64_t task, int worker)
     int64_t i = task / j->n_groups * j->k.mr, j0 = task % j->n_groups * j->group * j->k.nr;
     int m = (int)min64(j->k.mr, j->M - i);
     int64_t nc = min64(j->group * j->k.nr, j->nc - j0);
-    float *ap = j->ap + worker * j->ap_stride;
-    pack_sliver(j->k, j->kc, m, j->k.mr, (mview){j->a.p + i * j->a.rs, j->a.rs, j->a.cs}, ap);
+    mview a = {j->a.p + i * j->a.rs, j->a.rs, j->a.cs};
+    float *ap = NULL;
+    /* whole slivers of a row-major A are read where they are when the kernel can */
+    if (!j->k.fn_rows || a.cs != 1 || m < j->k.mr) {
+        ap = j->ap + worker * j->ap_stride;
+        pack_sliver(j->k, j->kc, m, j->k.mr, a, ap);
+    }
     mview bb = {j->bb.p + j0, j->bb.rs, j->bb.cs};
     float *c = j->c.p + i * j->c.rs + j0 * j->c.cs;
-    sliver_row(j->k, j->kc, m, nc, j->alpha, j->beta, ap, j->bp + j0 * j->kc, bb, j->in_place,
+    if (j->bias) /* C is row-major here (vc_gemm_f32_prepacked) */
+        for (int r = 0; r < m; r++)
+            memcpy(c + r * j->c.rs, j->bias + j0, sizeof(float) * (size_t)nc);
+    sliver_row(j->k, j->kc, m, nc, j->alpha, j->beta, ap, a, j->bp + j0 * j->kc, bb, j->in_place,
                (cview){c, j->c.rs, j->c.cs});
-    if (j->epi) j->epi->fn(j->epi->arg, c, m, nc, j->c.rs);
+    if (j->epi && j->epi->fn) j->epi->fn(j->epi->arg, c, m, nc, j->c.rs);
 }
 
 /* K block of the packed path: K split evenly into blocks of at most k.kc. */
@@ -383,7 +398,8 @@ static int64_t k_block(vc_gemm_kernel k, int64_t K)
 
 /* Goto / BLIS loops around an ISA micro-kernel: N in blocks of nc, K in blocks of at most
  * kc (split evenly). Each block of op(B) is packed once (L2-sized) by the calling
- * thread; then every sliver of mr rows of op(A) is packed (L1-sized) and run against the
+ * thread; then every sliver of mr rows of op(A) is packed (L1-sized), or read in place by
+ * the kernel's fn_rows when A is row-major and the sliver whole, and run against the
  * block's panels, slivers shared out among the threads (and, when there are too few
  * slivers to keep every thread busy, groups of panels too). A single sliver (M <= mr)
  * reads a row-major B in place: nothing would reuse a packed copy. The scratch is one
@@ -414,7 +430,8 @@ static int gemm_packed(vc_gemm_kernel k, vc_threads *t, int64_t M, int64_t N, in
         j.n_groups = (panels + j.group - 1) / j.group;
         for (int64_t pc = 0; pc < K; pc += kcb) {
             j.kc = min64(kcb, K - pc);
-            j.beta = pc == 0 ? beta : 1.0f;
+            j.bias = pc == 0 && epi && epi->bias ? epi->bias + jc : NULL;
+            j.beta = pc == 0 && !j.bias ? beta : 1.0f;
             j.epi = pc + j.kc >= K ? epi : NULL;
             j.bb = (mview){b.p + pc * b.rs + jc * b.cs, b.rs, b.cs};
             j.a = (mview){a.p + pc * a.cs, a.rs, a.cs};
@@ -637,8 +654,12 @@ int vc_gemm_f32_prepacked(vc_isa isa, vc_threads *t, int64_t M, int64_t N, int64
     if (M <= 0 || N <= 0) return 0;
     cview c = {C, ldc, 1};
     if (K <= 0 || alpha == 0.0f) {
-        scale_c(M, N, beta, c);
-        if (epi) epi->fn(epi->arg, C, M, N, ldc);
+        if (epi && epi->bias)
+            for (int64_t i = 0; i < M; i++)
+                memcpy(C + i * ldc, epi->bias, sizeof(float) * (size_t)N);
+        else
+            scale_c(M, N, beta, c);
+        if (epi && epi->fn) epi->fn(epi->arg, C, M, N, ldc);
         return 0;
     }
     if (tasks_for(t, M * N * K) == 1) t = NULL;

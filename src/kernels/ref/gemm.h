@@ -44,10 +44,14 @@ void vc_gemm_f32_mt(vc_isa isa, vc_threads *t, int trans_a, int trans_b, int64_t
 
 /* A function applied to each finished tile of C (rows x cols at c, row stride ldc) by
  * the thread that computed it, while the tile is still in cache: an activation fused
- * into the product at no extra pass over memory. */
+ * into the product at no extra pass over memory (fn may be NULL). With bias (N floats,
+ * may be NULL), C starts as bias in every row instead of beta * C: each tile is filled
+ * just before its first product is added, as a layer's bias would be by a pass of its
+ * own (the same sums), without that pass. */
 typedef struct vc_gemm_epilogue {
     void (*fn)(const void *arg, float *c, int64_t rows, int64_t cols, int64_t ldc);
     const void *arg;
+    const float *bias;
 } vc_gemm_epilogue;
 
 /* op(B) packed once for the packed path of isa, for constant weights used many times

@@ -7,10 +7,12 @@
  * [..., N]. Attribute activation (STRING, optional): "relu", "gelu" (erf form) or "silu"
  * (x sigmoid(x)), applied to Y; the compiler folds a following activation node into it
  * (src/compiler/act.c). On the packed path it runs on each tile as the GEMM finishes it,
- * while the tile is in cache, so it costs no pass over Y. Y starts as the bias rows and the GEMM adds the product (beta = 1), so the
- * bias costs no extra pass over Y. Up to VC_GEMM_DOT_ROWS rows (decode steps) read W as
- * it is stored; a layer run repeatedly with more rows uses a copy packed once per method
- * instance, which replaces W's pages of the program file (packed_weights below). */
+ * while the tile is in cache, so it costs no pass over Y. Y starts as the bias rows and
+ * the GEMM adds the product (beta = 1); on the packed path each tile is filled with the
+ * bias just before its product, so the bias costs no extra pass over Y either. Up to
+ * VC_GEMM_DOT_ROWS rows (decode steps) read W as it is stored; a layer run repeatedly
+ * with more rows uses a copy packed once per method instance, which replaces W's pages
+ * of the program file (packed_weights below). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -162,19 +164,20 @@ static voce_status linear_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
     if (vc_numel(&out[0]) == 0) return VOCE_OK;
     int64_t M = vc_numel(&out[0]) / N;
     float *y = out[0].data;
-    if (b)
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++) y[i * N + j] = ((const float *)b->data)[j];
     float beta = b ? 1.0f : 0.0f;
     vc_isa isa = vc_isa_active();
     int act = act_of(n);
-    vc_gemm_epilogue epi = {act_tile, &act};
     const float *pw = NULL;
     if (M <= VC_GEMM_DOT_ROWS) pw = narrow_call(ctx, isa, N, K);
     else if (K > 0) pw = packed_weights(ctx, isa, w->data, N, K);
+    /* the packed path puts the bias into each tile as it starts it */
+    vc_gemm_epilogue epi = {act ? act_tile : NULL, &act, b ? b->data : NULL};
     if (pw && vc_gemm_f32_prepacked(isa, ctx->threads, M, N, K, 1.0f, x->data, K, pw, beta, y, N,
-                                    act ? &epi : NULL))
+                                    act || b ? &epi : NULL))
         return vc_node_error(n, VOCE_ERR_NOMEM, "out of memory");
+    if (!pw && b)
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) y[i * N + j] = ((const float *)b->data)[j];
     if (!pw) {
         vc_gemm_f32(ctx->threads, 0, 1, M, N, K, 1.0f, x->data, K, w->data, K, beta, y, N);
         if (act) act_tile(&act, y, M, N, N);
