@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "../../core/f16.h"
+#include "../cpu/dwconv.h"
+#include "../cpu/pwconv.h"
 #include "conv_geom.h"
 #include "gemm.h"
 #include "ref_ops.h"
@@ -546,6 +548,146 @@ static void dw_plane_2d(const geom *g, const float *x, const float *w, float bia
     for (int64_t i = 0; i < OH * OW; i++) y[i] += bias;
 }
 
+/* ---- direct depthwise kernel for small maps ----
+ *
+ * A 1-D or 2-D plane whose zero-padded input fits in DW_BUF floats: the input is copied
+ * once into phase planes, P[py][px][r][c] = padded image (r * sy + py, c * sx + px), all
+ * with row length Wq = OW + ((kw - 1) * dx) / sx. Output (oy, ox) under tap (ky, kx)
+ * then reads P[ky*dy % sy][kx*dx % sx] at row oy + ky*dy / sy, column ox + kx*dx / sx:
+ * in the flat index f = oy * Wq + ox every tap is one constant offset, so the whole plane
+ * is one call of the streaming kernel (vc_dw_fn), written with row length Wq and the
+ * Wq - OW spare columns of each row dropped after. With stride 1 there is one phase,
+ * the padded image itself. */
+enum { DW_BUF = 2048, DW_MAX_TAPS = 64, DW_MAX_STRIDE = 4, DW_MAX_PHASES = 16 };
+
+typedef struct dw_plan {
+    int64_t H, W, OH, OW, sy, sx, pby, pbx; /* a 1-D conv is one row: H = OH = 1 */
+    int64_t R, Wq, phase;                   /* rows, row length, floats per phase plane */
+    int64_t n;                              /* flat outputs computed: (OH - 1) * Wq + OW */
+    int taps;
+    int64_t off[DW_MAX_TAPS];
+    /* per phase (py * sx + px): the rows [rlo, rhi) and columns [clo, chi) that come
+     * from the image; the rest is padding */
+    int64_t rlo[DW_MAX_PHASES], rhi[DW_MAX_PHASES], clo[DW_MAX_PHASES], chi[DW_MAX_PHASES];
+} dw_plan;
+
+/* Whether geometry g (1 or 2 spatial dims) suits the direct kernel; fills p. */
+static int dw_plan_init(const geom *g, dw_plan *p)
+{
+    if (g->nsp > 2) return 0;
+    int two = g->nsp == 2;
+    int64_t ky_n = two ? g->k[0] : 1, kx_n = g->k[g->nsp - 1];
+    int64_t dy = two ? g->d[0] : 1, dx = g->d[g->nsp - 1];
+    p->H = two ? g->img[0] : 1;
+    p->W = g->img[g->nsp - 1];
+    p->OH = two ? g->grid[0] : 1;
+    p->OW = g->grid[g->nsp - 1];
+    p->sy = two ? g->s[0] : 1;
+    p->sx = g->s[g->nsp - 1];
+    p->pby = two ? g->pb[0] : 0;
+    p->pbx = g->pb[g->nsp - 1];
+    if (ky_n > DW_MAX_TAPS || kx_n > DW_MAX_TAPS || ky_n * kx_n > DW_MAX_TAPS)
+        return 0; /* each checked first: the product of two huge extents would overflow */
+    if (p->sy > DW_MAX_STRIDE || p->sx > DW_MAX_STRIDE || dy > 64 || dx > 64) return 0;
+    p->R = p->OH + (ky_n - 1) * dy / p->sy;
+    p->Wq = p->OW + (kx_n - 1) * dx / p->sx;
+    if (p->R > DW_BUF || p->Wq > DW_BUF) return 0;
+    p->phase = p->R * p->Wq;
+    if (p->phase * p->sy * p->sx > DW_BUF || p->OH * p->Wq > DW_BUF) return 0;
+    p->n = (p->OH - 1) * p->Wq + p->OW;
+    p->taps = (int)(ky_n * kx_n);
+    for (int64_t ky = 0; ky < ky_n; ky++)
+        for (int64_t kx = 0; kx < kx_n; kx++) {
+            int64_t ty = ky * dy, tx = kx * dx;
+            int64_t ph = (ty % p->sy) * p->sx + tx % p->sx;
+            p->off[ky * kx_n + kx] = ph * p->phase + ty / p->sy * p->Wq + tx / p->sx;
+        }
+    for (int64_t py = 0; py < p->sy; py++)
+        for (int64_t px = 0; px < p->sx; px++) {
+            int64_t ph = py * p->sx + px;
+            valid_range(p->R, p->H, p->sy, py - p->pby, &p->rlo[ph], &p->rhi[ph]);
+            valid_range(p->Wq, p->W, p->sx, px - p->pbx, &p->clo[ph], &p->chi[ph]);
+        }
+    return 1;
+}
+
+/* Copies n floats; blocks of 8 with a constant trip count, which gcc's -O2 cost model
+ * vectorizes (it leaves loops of unknown length scalar), then the rest. */
+static void copy_floats(float *restrict d, const float *restrict s, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) d[i + l] = s[i + l];
+    for (; i < n; i++) d[i] = s[i];
+}
+
+/* The image part of x's phase planes in buf (dw_plan's layout). The padding is the same
+ * for every plane of one geometry: dw_direct zeroes the buffers once and this writes
+ * only the cells that come from the image. */
+static void dw_phases(const dw_plan *p, vc_dw_even_fn even, const float *x, float *buf)
+{
+    for (int64_t py = 0; py < p->sy; py++)
+        for (int64_t px = 0; px < p->sx; px++) {
+            int64_t ph = py * p->sx + px, clo = p->clo[ph], chi = p->chi[ph];
+            int64_t r0 = p->rlo[ph], rows = p->rhi[ph] - r0;
+            float *d = buf + ph * p->phase + r0 * p->Wq;
+            /* column c of phase row r is image column c * sx + px - pbx of image row
+             * r * sy + py - pby */
+            const float *row = x + (r0 * p->sy + py - p->pby) * p->W + px - p->pbx;
+            if (p->sx == 2) {
+                even(rows, chi - clo, row + 2 * clo, p->sy * p->W, d + clo, p->Wq);
+                continue;
+            }
+            for (int64_t r = 0; r < rows; r++, d += p->Wq, row += p->sy * p->W) {
+                if (p->sx == 1)
+                    copy_floats(d + clo, row + clo, chi - clo);
+                else
+                    for (int64_t c = clo; c < chi; c++) d[c] = row[c * p->sx];
+            }
+        }
+}
+
+/* One output plane from phase planes buf: computed with row length Wq into acc (or
+ * straight into y when the rows have no spare columns), then packed into y. */
+static void dw_plane_direct(const dw_plan *p, vc_dw_fn fn, const float *buf, const float *w,
+                            float bias, float *acc, float *y)
+{
+    if (p->Wq == p->OW) {
+        fn(p->n, p->taps, p->off, w, bias, buf, y);
+        return;
+    }
+    fn(p->n, p->taps, p->off, w, bias, buf, acc);
+    for (int64_t oy = 0; oy < p->OH; oy++) copy_floats(y + oy * p->OW, acc + oy * p->Wq, p->OW);
+}
+
+/* Outputs [o0, o1) of the flattened (batch, channel) list on the direct kernel. The
+ * outputs of one input plane (a channel multiplier, or a Conv of one input channel)
+ * are consecutive and share its phase planes. Two buffers alternate: the next plane is
+ * copied before this one's taps run, so the copy and the taps of one step do not
+ * depend on each other and the core can overlap them. */
+static void dw_direct(const dw_job *j, const dw_plan *p, int64_t o0, int64_t o1)
+{
+    const conv_shape *cs = j->cs;
+    int64_t mg = cs->M / cs->group, L = p->OH * p->OW, isz = p->H * p->W;
+    float pbuf[2][DW_BUF], pacc[DW_BUF];
+    vc_dw_fn fn = vc_dw_kernel_for(vc_isa_active());
+    vc_dw_even_fn even = vc_dw_even_for(vc_isa_active());
+    size_t used = sizeof(float) * (size_t)(p->phase * p->sy * p->sx);
+    memset(pbuf[0], 0, used); /* the padding, never written again */
+    memset(pbuf[1], 0, used);
+    int64_t ip0 = o0 / mg, ip1 = (o1 - 1) / mg + 1;
+    dw_phases(p, even, j->x + ip0 * isz, pbuf[0]);
+    for (int64_t ip = ip0; ip < ip1; ip++) {
+        const float *cur = pbuf[(ip - ip0) & 1];
+        if (ip + 1 < ip1) dw_phases(p, even, j->x + (ip + 1) * isz, pbuf[(ip + 1 - ip0) & 1]);
+        for (int64_t o = max64(o0, ip * mg); o < min64(o1, (ip + 1) * mg); o++) {
+            int64_t m = o % cs->M;
+            dw_plane_direct(p, fn, cur, j->w + m * p->taps, j->b ? j->b[m] : 0.0f, pacc,
+                            j->y + o * L);
+        }
+    }
+}
+
 static void dw_task(void *arg, int64_t task, int worker)
 {
     const dw_job *j = arg;
@@ -553,13 +695,20 @@ static void dw_task(void *arg, int64_t task, int worker)
     const geom *g = &cs->g;
     int64_t mg = cs->M / cs->group, kp = prod(g->k, g->nsp), L = prod(g->grid, g->nsp);
     int64_t isz = prod(g->img, g->nsp), all = cs->N * cs->M;
+    int64_t o0 = task * j->per_task, o1 = min64(all, o0 + j->per_task);
     float buf[DW_TILE], acc[DW_TILE];
+    dw_plan plan;
     (void)worker;
-    for (int64_t o = task * j->per_task; o < min64(all, (task + 1) * j->per_task); o++) {
+    if (dw_plan_init(g, &plan)) {
+        dw_direct(j, &plan, o0, o1);
+        return;
+    }
+    for (int64_t o = o0; o < o1; o++) {
         int64_t nb = o / cs->M, m = o % cs->M;
         const float *xc = j->x + (nb * cs->C + m / mg) * isz, *wm = j->w + m * kp;
+        float bias = j->b ? j->b[m] : 0.0f;
         if (g->nsp == 2) {
-            dw_plane_2d(g, xc, wm, j->b ? j->b[m] : 0.0f, j->y + o * L);
+            dw_plane_2d(g, xc, wm, bias, j->y + o * L);
             continue;
         }
         for (int64_t l0 = 0; l0 < L; l0 += DW_TILE) {
@@ -569,18 +718,24 @@ static void dw_task(void *arg, int64_t task, int worker)
                 walk(g, koff, l0, l0 + w, buf, xc, NULL);
                 for (int64_t l = 0; l < w; l++) acc[l] += wm[t] * buf[l];
             }
-            float bias = j->b ? j->b[m] : 0.0f, *yo = j->y + o * L + l0;
+            float *yo = j->y + o * L + l0;
             for (int64_t l = 0; l < w; l++) yo[l] = acc[l] + bias;
         }
     }
 }
 
-/* Depthwise convolution (group == channels, a few outputs per channel), the conv module
- * of Conformers: per channel the im2col GEMM would be a 1 x L x taps product, too small
- * to use the machine or to split among threads; here channels are shared out instead. */
+/* Depthwise convolution (one input channel per group, a few outputs per channel), the
+ * conv module of Conformers and the 3x3 blocks of small CNNs: per channel the im2col
+ * GEMM would be a 1 x L x taps product, too small to use the machine or to split among
+ * threads; here channels are shared out instead. A first layer over one input channel
+ * with a small kernel (TinyVAD's 3x3 on the mel image) is the same computation with
+ * many outputs per channel, taken here when the direct kernel takes its maps. */
 static int conv_is_depthwise(const conv_shape *cs)
 {
-    return cs->group > 1 && cs->C == cs->group && cs->M / cs->group <= 4;
+    dw_plan p;
+    if (cs->C != cs->group) return 0;
+    if (cs->group > 1 && cs->M / cs->group <= 4) return 1;
+    return prod(cs->g.k, cs->g.nsp) <= 16 && dw_plan_init(&cs->g, &p);
 }
 
 static void conv_depthwise(const conv_shape *cs, const float *x, const float *w, const float *b,
@@ -601,18 +756,31 @@ typedef struct pw_job {
     float *y;
 } pw_job;
 
+/* y [mg, L] = w [mg, cg] x [cg, L] + b for one image and group: the direct kernel when
+ * there is one and the product is small (where packing it for the GEMM would cost more
+ * than the product), else the GEMM with threads t. Below 16 positions (a streaming
+ * model's frame) the GEMM's dot path is the faster. */
+static void pointwise_one(int64_t mg, int64_t L, int64_t cg, const float *w, const float *b,
+                          const float *x, float *y, vc_threads *t)
+{
+    vc_pw_fn pw = vc_pw_kernel_for(vc_isa_active());
+    if (pw && L >= 16 && cg <= VC_PW_MAX_C && mg * L * cg < 2 * VC_GEMM_MIN_TASK_MACS) {
+        pw(mg, L, cg, w, b, x, y);
+        return;
+    }
+    vc_gemm_f32(t, 0, 0, mg, L, cg, 1.0f, w, cg, x, L, 0.0f, y, L);
+    if (b) add_bias_rows(y, b, mg, L);
+}
+
 static void pw_task(void *arg, int64_t nb, int worker)
 {
     const pw_job *j = arg;
     const conv_shape *cs = j->cs;
     int64_t cg = cs->C / cs->group, mg = cs->M / cs->group, L = prod(cs->g.grid, cs->g.nsp);
     (void)worker;
-    for (int64_t gi = 0; gi < cs->group; gi++) {
-        float *yg = j->y + (nb * cs->M + gi * mg) * L;
-        vc_gemm_f32(NULL, 0, 0, mg, L, cg, 1.0f, j->w + gi * mg * cg, cg,
-                    j->x + (nb * cs->C + gi * cg) * L, L, 0.0f, yg, L);
-        if (j->b) add_bias_rows(yg, j->b + gi * mg, mg, L);
-    }
+    for (int64_t gi = 0; gi < cs->group; gi++)
+        pointwise_one(mg, L, cg, j->w + gi * mg * cg, j->b ? j->b + gi * mg : NULL,
+                      j->x + (nb * cs->C + gi * cg) * L, j->y + (nb * cs->M + gi * mg) * L, NULL);
 }
 
 static void conv_pointwise_batches(const conv_shape *cs, const float *x, const float *w,
@@ -640,26 +808,32 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
         conv_pointwise_batches(cs, x, w, b, y, t);
         return;
     }
+    if (pointwise) {
+        /* one image at a time, each product shared among threads if large. Kept out of
+         * the loop below: with this branch inside it, gcc spilled registers in the
+         * inlined patch gather, and Silero VAD's windows took about 7% longer */
+        for (int64_t nb = 0; nb < cs->N; nb++)
+            for (int64_t gi = 0; gi < cs->group; gi++)
+                pointwise_one(mg, L, kc, w + gi * mg * kc, b ? b + gi * mg : NULL,
+                              x + (nb * cs->C + gi * cg) * isz, y + (nb * cs->M + gi * mg) * L, t);
+        return;
+    }
     for (int64_t nb = 0; nb < cs->N; nb++)
         for (int64_t gi = 0; gi < cs->group; gi++) {
             const float *xg = x + (nb * cs->C + gi * cg) * isz, *wg = w + gi * mg * kc;
             float *yg = y + (nb * cs->M + gi * mg) * L;
-            if (pointwise) {
-                vc_gemm_f32(t, 0, 0, mg, L, kc, 1.0f, wg, kc, xg, L, 0.0f, yg, L);
-            } else {
-                for (int64_t l0 = 0; l0 < L; l0 += tile) {
-                    int64_t l1 = min64(L, l0 + tile), ld;
-                    if (g->nsp == 1 && l1 - l0 <= VC_GEMM_DOT_ROWS && l1 - l0 < mg) {
-                        /* y^T = rows W^T, written transposed into y */
-                        const float *rows = im2row(g, xg, cg, l0, l1, col, &ld);
-                        vc_gemm_f32_mt(vc_isa_active(), t, 0, 1, l1 - l0, mg, kc, 1.0f, rows,
-                                       ld, wg, kc, 0.0f, yg + l0, 1, L);
-                        continue;
-                    }
-                    im2col_mt(g, xg, cg, l0, l1, col, t);
-                    vc_gemm_f32(t, 0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f,
-                                yg + l0, L);
+            for (int64_t l0 = 0; l0 < L; l0 += tile) {
+                int64_t l1 = min64(L, l0 + tile), ld;
+                if (g->nsp == 1 && l1 - l0 <= VC_GEMM_DOT_ROWS && l1 - l0 < mg) {
+                    /* y^T = rows W^T, written transposed into y */
+                    const float *rows = im2row(g, xg, cg, l0, l1, col, &ld);
+                    vc_gemm_f32_mt(vc_isa_active(), t, 0, 1, l1 - l0, mg, kc, 1.0f, rows,
+                                   ld, wg, kc, 0.0f, yg + l0, 1, L);
+                    continue;
                 }
+                im2col_mt(g, xg, cg, l0, l1, col, t);
+                vc_gemm_f32(t, 0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f,
+                            yg + l0, L);
             }
             if (b) add_bias_rows(yg, b + gi * mg, mg, L);
         }
