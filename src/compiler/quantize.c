@@ -247,7 +247,7 @@ static voce_status pack_layer(vc_mgraph *g, const vc_linear *l, const vc_value *
 /* mode, N, K, group_size, then the node's own attributes whose names are in keep (a
  * Conv's window), then kernel_shape when keep asks for it and the node has none. */
 static voce_status set_attrs(vc_mgraph *g, vc_node *n, const char *mode, const vc_linear *l, int64_t G,
-                             const char *const *keep, const vc_value *w)
+                             const char *const *keep, const int64_t *kernel, int n_kernel)
 {
     int n_keep = 0;
     for (int k = 0; keep && keep[k]; k++) n_keep++;
@@ -272,14 +272,11 @@ static voce_status set_attrs(vc_mgraph *g, vc_node *n, const char *mode, const v
                 a[na++] = n->attr[i];
                 has_kernel |= !strcmp(keep[k], "kernel_shape");
             }
-    if (keep && !has_kernel) { /* a copy: compaction moves the weights' value */
-        int64_t *ks = vc_pool_alloc(&g->pool, sizeof(int64_t) * (size_t)(w->rank - 2));
-        if (!ks) return vc_error(VOCE_ERR_NOMEM, "out of memory");
-        memcpy(ks, w->dims + 2, sizeof(int64_t) * (size_t)(w->rank - 2));
+    if (keep && !has_kernel) {
         a[na].name = "kernel_shape";
         a[na].type = VC_ATTR_INTS;
-        a[na].count = w->rank - 2;
-        a[na++].ints = ks;
+        a[na].count = n_kernel;
+        a[na++].ints = kernel;
     }
     n->attr = a;
     n->n_attr = na;
@@ -324,7 +321,7 @@ static voce_status rewrite(vc_mgraph *g, int gi, int i, const vc_linear *l, vc_q
     int32_t x = g->graphs[gi].nodes[i].in[0];
     vc_node *n = &g->graphs[gi].nodes[add >= 0 ? add : i];
     if (!st) st = install(g, n, x, weight_base(l->wv), &p, m, l->N, -1, "voce:QLinear");
-    return st ? st : set_attrs(g, n, vc_qmode_name(m), l, G, NULL, NULL);
+    return st ? st : set_attrs(g, n, vc_qmode_name(m), l, G, NULL, NULL, 0);
 }
 
 /* A Conv with one group, constant f32 weights [M, C, k...] and a constant f32 bias [M]
@@ -367,9 +364,14 @@ static voce_status rewrite_conv(vc_mgraph *g, int gi, int i, const vc_linear *l,
     static const char *const window[] = {"kernel_shape", "strides", "dilations", "pads", "auto_pad", NULL};
     packed p;
     vc_node *n = &g->graphs[gi].nodes[i];
+    /* the kernel's extent copied now: adding constants moves the weights' value */
+    int nk = l->wv->rank - 2;
+    int64_t *ks = vc_pool_alloc(&g->pool, sizeof(int64_t) * (size_t)nk);
+    if (!ks) return vc_error(VOCE_ERR_NOMEM, "out of memory");
+    memcpy(ks, l->wv->dims + 2, sizeof(int64_t) * (size_t)nk);
     voce_status st = pack_layer(g, l, NULL, m, G, &p);
     if (!st) st = install(g, n, n->in[0], weight_base(l->wv), &p, m, l->N, -1, "voce:QConv");
-    return st ? st : set_attrs(g, n, vc_qmode_name(m), l, G, window, l->wv);
+    return st ? st : set_attrs(g, n, vc_qmode_name(m), l, G, window, ks, nk);
 }
 
 static voce_status visit(vc_mgraph *g, int gi, int i, const vc_quant_options *q, vc_quant_log *log)
@@ -459,7 +461,7 @@ static voce_status nbits_rewrite(vc_mgraph *g, vc_node *n, int64_t K, int64_t N,
     free(q);
     vc_linear l = {.N = N, .K = K};
     voce_status st = install(g, n, n->in[0], weight_base(b), &p, m, N, n->n_in > 5 ? n->in[5] : -1, "voce:QLinear");
-    return st ? st : set_attrs(g, n, vc_qmode_name(m), &l, bs, NULL, NULL);
+    return st ? st : set_attrs(g, n, vc_qmode_name(m), &l, bs, NULL, NULL, 0);
 }
 
 voce_status vc_pass_nbits(vc_mgraph *g)
