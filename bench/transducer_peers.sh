@@ -126,18 +126,7 @@ done
 
 # ---- ten.wav and the encoder inputs ONNX Runtime reads ----
 wav=$work/ten.wav
-if [ ! -f "$wav" ]; then
-  tmp=$(mktemp -d /tmp/voce-tpeers.XXXXXX)
-  mkdir -p "$tmp/parts"
-  i=0
-  for f in $(find "$data/audio" -name '*.wav' | LC_ALL=C sort); do
-    i=$((i + 1))
-    sox "$f" -r 16000 -c 1 -b 16 -e signed-integer "$tmp/parts/$(printf %03d $i).wav"
-  done
-  set -- "$tmp"/parts/*.wav
-  sox "$@" "$@" "$@" "$wav.tmp.wav" trim 0 600 && mv "$wav.tmp.wav" "$wav"
-  rm -rf "$tmp"
-fi
+[ -f "$wav" ] || sh "$here/ten_minutes.sh" "$data" "$wav"
 for shape in $shapes; do
   f=$work/feats-$shape-$piece_s
   [ -f "$f/done" ] && continue

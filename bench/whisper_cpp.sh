@@ -163,19 +163,9 @@ for shape in $shapes; do
 done
 
 # ---- inputs ----
-tmp=$(mktemp -d /tmp/voce-wcpp.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT INT TERM
 ten=$peer/ten.wav
 if [ "$long" = 1 ] && [ ! -f "$ten" ]; then
-  mkdir -p "$tmp/parts"
-  i=0
-  for f in $(find "$data/audio" -name '*.wav' | LC_ALL=C sort); do
-    i=$((i + 1))
-    sox "$f" -r 16000 -c 1 -b 16 -e signed-integer "$tmp/parts/$(printf %03d $i).wav"
-  done
-  set -- "$tmp"/parts/*.wav
-  # three passes over ~300 s of speech, cut to exactly 600 s
-  sox "$@" "$@" "$@" "$ten.tmp.wav" trim 0 600 && mv "$ten.tmp.wav" "$ten"
+  sh "$here/ten_minutes.sh" "$data" "$ten"
 fi
 if [ "$prepare" = 1 ]; then
   say "prepared: $peer (build/bin, models, ten.wav)"
