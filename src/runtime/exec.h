@@ -1,8 +1,9 @@
 /* The executor: runs the graphs of one method instance.
  *
  * Memory: every graph has one arena. The first run with new shapes is a *trial*: each
- * tensor gets its own allocation, freed as soon as its last reader has run, and its
- * size is recorded; after it, the recorded sizes and lifetimes are placed in one arena
+ * tensor gets its own allocation, released as soon as its last reader has run (kept as a
+ * spare for a later tensor of similar size in the same run, then freed), and its size is
+ * recorded; after it, the recorded sizes and lifetimes are placed in one arena
  * (memplan.h) and the run's outputs move into it. Later runs reuse that plan with no
  * heap allocation; a tensor that no longer fits its slot (shapes changed) gets its own
  * allocation for that run and the run ends with a new plan. Scratch memory is one

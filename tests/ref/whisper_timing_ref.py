@@ -649,8 +649,11 @@ def main():
     align_case(w, rng, "align_long", 6, 3, 200, 3000, 1500, "probs")
 
     vocab_path = os.path.join(data, "models", "whisper-assets", "multilingual.tiktoken")
+    missing_note = os.path.join(outdir, "missing.txt")
+    if os.path.exists(missing_note):  # from an earlier run without the vocabulary
+        os.remove(missing_note)
     if not os.path.exists(vocab_path):
-        with open(os.path.join(outdir, "missing.txt"), "w") as f:
+        with open(missing_note, "w") as f:
             f.write(vocab_path + "\n")
         print("note: %s is missing: cases with text left out" % vocab_path)
         vocab = None

@@ -65,7 +65,7 @@ static voce_status unary_infer(const vc_node *n, vc_tensor *const *in, vc_tensor
 }
 
 static voce_status unary_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                             vc_ew_uop op, const vc_ew_params *prm)
+                             const vc_ctx *ctx, vc_ew_uop op, const vc_ew_params *prm)
 {
     vc_ew_unary_plan p;
     unsigned types = vc_ew_unary_types(op);
@@ -76,16 +76,16 @@ static voce_status unary_run(const vc_node *n, vc_tensor *const *in, vc_tensor *
     p.co = p.to == VOCE_DTYPE_BOOL ? VOCE_DTYPE_BOOL : p.cx;
     p.prm = *prm;
     if (!vc_dt_in(p.cx, types)) return no_kernel(n, p.tx);
-    vc_ew_unary(&p, in[0], &out[0]);
+    vc_ew_unary(&p, in[0], &out[0], ctx->threads);
     return VOCE_OK;
 }
 
 /* The unary ops without parameters. */
 static voce_status plain_unary(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                               vc_ew_uop op)
+                               const vc_ctx *ctx, vc_ew_uop op)
 {
     vc_ew_params prm = {0, 0, 0, 0};
-    return unary_run(n, in, out, op, &prm);
+    return unary_run(n, in, out, ctx, op, &prm);
 }
 
 #define FLOATS VC_DT_FLOAT
@@ -120,117 +120,117 @@ static voce_status not_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *
 /* Run functions, one per op, naming its kernel. */
 static voce_status neg_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_NEG);
+    return plain_unary(n, in, out, c, VC_EW_NEG);
 }
 
 static voce_status abs_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_ABS);
+    return plain_unary(n, in, out, c, VC_EW_ABS);
 }
 
 static voce_status sign_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_SIGN);
+    return plain_unary(n, in, out, c, VC_EW_SIGN);
 }
 
 static voce_status relu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_RELU);
+    return plain_unary(n, in, out, c, VC_EW_RELU);
 }
 
 static voce_status sqrt_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_SQRT);
+    return plain_unary(n, in, out, c, VC_EW_SQRT);
 }
 
 static voce_status exp_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_EXP);
+    return plain_unary(n, in, out, c, VC_EW_EXP);
 }
 
 static voce_status log_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_LOG);
+    return plain_unary(n, in, out, c, VC_EW_LOG);
 }
 
 static voce_status reciprocal_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                   vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_RECIPROCAL);
+    return plain_unary(n, in, out, c, VC_EW_RECIPROCAL);
 }
 
 static voce_status floor_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_FLOOR);
+    return plain_unary(n, in, out, c, VC_EW_FLOOR);
 }
 
 static voce_status ceil_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_CEIL);
+    return plain_unary(n, in, out, c, VC_EW_CEIL);
 }
 
 static voce_status round_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_ROUND);
+    return plain_unary(n, in, out, c, VC_EW_ROUND);
 }
 
 static voce_status sin_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_SIN);
+    return plain_unary(n, in, out, c, VC_EW_SIN);
 }
 
 static voce_status cos_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_COS);
+    return plain_unary(n, in, out, c, VC_EW_COS);
 }
 
 static voce_status tanh_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_TANH);
+    return plain_unary(n, in, out, c, VC_EW_TANH);
 }
 
 static voce_status sigmoid_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_SIGMOID);
+    return plain_unary(n, in, out, c, VC_EW_SIGMOID);
 }
 
 static voce_status erf_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_ERF);
+    return plain_unary(n, in, out, c, VC_EW_ERF);
 }
 
 static voce_status softplus_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                 vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_SOFTPLUS);
+    return plain_unary(n, in, out, c, VC_EW_SOFTPLUS);
 }
 
 static voce_status softsign_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                 vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_SOFTSIGN);
+    return plain_unary(n, in, out, c, VC_EW_SOFTSIGN);
 }
 
 static voce_status mish_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_MISH);
+    return plain_unary(n, in, out, c, VC_EW_MISH);
 }
 
 static voce_status hard_swish_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                   vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_HARD_SWISH);
+    return plain_unary(n, in, out, c, VC_EW_HARD_SWISH);
 }
 
 static voce_status isnan_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_ISNAN);
+    return plain_unary(n, in, out, c, VC_EW_ISNAN);
 }
 
 static voce_status not_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return plain_unary(n, in, out, VC_EW_NOT);
+    return plain_unary(n, in, out, c, VC_EW_NOT);
 }
 
 /* The unary ops with attributes (defaults from the ONNX spec). */
@@ -238,34 +238,34 @@ static voce_status leaky_relu_run(const vc_node *n, vc_tensor *const *in, vc_ten
                                   vc_ctx *c)
 {
     vc_ew_params prm = {vc_attr_float(n, "alpha", 0.01f), 0, 0, 0};
-    return unary_run(n, in, out, VC_EW_LEAKY_RELU, &prm);
+    return unary_run(n, in, out, c, VC_EW_LEAKY_RELU, &prm);
 }
 
 static voce_status elu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
     vc_ew_params prm = {vc_attr_float(n, "alpha", 1.0f), 0, 0, 0};
-    return unary_run(n, in, out, VC_EW_ELU, &prm);
+    return unary_run(n, in, out, c, VC_EW_ELU, &prm);
 }
 
 static voce_status selu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
     vc_ew_params prm = {vc_attr_float(n, "alpha", 1.67326319217681884765625f),
                         vc_attr_float(n, "gamma", 1.05070102214813232421875f), 0, 0};
-    return unary_run(n, in, out, VC_EW_SELU, &prm);
+    return unary_run(n, in, out, c, VC_EW_SELU, &prm);
 }
 
 static voce_status hard_sigmoid_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                     vc_ctx *c)
 {
     vc_ew_params prm = {vc_attr_float(n, "alpha", 0.2f), vc_attr_float(n, "beta", 0.5f), 0, 0};
-    return unary_run(n, in, out, VC_EW_HARD_SIGMOID, &prm);
+    return unary_run(n, in, out, c, VC_EW_HARD_SIGMOID, &prm);
 }
 
 static voce_status isinf_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
     vc_ew_params prm = {0, 0, vc_attr_int(n, "detect_negative", 1) != 0,
                         vc_attr_int(n, "detect_positive", 1) != 0};
-    return unary_run(n, in, out, VC_EW_ISINF, &prm);
+    return unary_run(n, in, out, c, VC_EW_ISINF, &prm);
 }
 
 /* Gelu (opset 20): approximate = "none" (erf form) or "tanh". */
@@ -281,7 +281,7 @@ static voce_status gelu_infer(const vc_node *n, vc_tensor *const *in, vc_tensor 
 static voce_status gelu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
     int tanh_form = strcmp(vc_attr_string(n, "approximate", "none"), "tanh") == 0;
-    return plain_unary(n, in, out, tanh_form ? VC_EW_GELU_TANH : VC_EW_GELU);
+    return plain_unary(n, in, out, c, tanh_form ? VC_EW_GELU_TANH : VC_EW_GELU);
 }
 
 /* Clip: bounds are the optional scalar inputs 1 and 2 (opset >= 11); before that they
@@ -320,7 +320,7 @@ static voce_status clip_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     vc_ew_params prm;
     clip_bound(n, in, 1, "min", -INFINITY, &prm.a, &prm.ia);
     clip_bound(n, in, 2, "max", INFINITY, &prm.b, &prm.ib);
-    return unary_run(n, in, out, VC_EW_CLIP, &prm);
+    return unary_run(n, in, out, ctx, VC_EW_CLIP, &prm);
 }
 
 /* ---- Cast ---- */
@@ -376,7 +376,7 @@ static voce_status binary_infer(const vc_node *n, vc_tensor *const *in, vc_tenso
 }
 
 static voce_status binary_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
-                              vc_ew_bop op)
+                              const vc_ctx *ctx, vc_ew_bop op)
 {
     vc_ew_binary_plan p;
     unsigned types = vc_ew_binary_types(op);
@@ -386,7 +386,7 @@ static voce_status binary_run(const vc_node *n, vc_tensor *const *in, vc_tensor 
     p.ca = p.cb = vc_ew_compute(p.ta, (types & VC_DT_BOOL) != 0);
     p.co = p.to == VOCE_DTYPE_BOOL ? VOCE_DTYPE_BOOL : p.ca;
     if (!vc_dt_in(p.ca, types)) return no_kernel(n, p.ta);
-    vc_ew_binary(&p, in[0], in[1], &out[0]);
+    vc_ew_binary(&p, in[0], in[1], &out[0], ctx->threads);
     return VOCE_OK;
 }
 
@@ -413,65 +413,65 @@ static voce_status logic_infer(const vc_node *n, vc_tensor *const *in, vc_tensor
 
 static voce_status add_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_ADD);
+    return binary_run(n, in, out, c, VC_EW_ADD);
 }
 
 static voce_status sub_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_SUB);
+    return binary_run(n, in, out, c, VC_EW_SUB);
 }
 
 static voce_status mul_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_MUL);
+    return binary_run(n, in, out, c, VC_EW_MUL);
 }
 
 static voce_status div_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_DIV);
+    return binary_run(n, in, out, c, VC_EW_DIV);
 }
 
 static voce_status equal_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_EQUAL);
+    return binary_run(n, in, out, c, VC_EW_EQUAL);
 }
 
 static voce_status less_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_LESS);
+    return binary_run(n, in, out, c, VC_EW_LESS);
 }
 
 static voce_status greater_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_GREATER);
+    return binary_run(n, in, out, c, VC_EW_GREATER);
 }
 
 static voce_status less_equal_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                   vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_LESS_EQUAL);
+    return binary_run(n, in, out, c, VC_EW_LESS_EQUAL);
 }
 
 static voce_status greater_equal_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out,
                                      vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_GREATER_EQUAL);
+    return binary_run(n, in, out, c, VC_EW_GREATER_EQUAL);
 }
 
 static voce_status and_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_AND);
+    return binary_run(n, in, out, c, VC_EW_AND);
 }
 
 static voce_status or_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_OR);
+    return binary_run(n, in, out, c, VC_EW_OR);
 }
 
 static voce_status xor_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_XOR);
+    return binary_run(n, in, out, c, VC_EW_XOR);
 }
 
 /* PRelu: slope broadcasts to X (one-directional), so the output has X's shape. */
@@ -491,7 +491,7 @@ static voce_status prelu_infer(const vc_node *n, vc_tensor *const *in, vc_tensor
 
 static voce_status prelu_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, VC_EW_PRELU);
+    return binary_run(n, in, out, c, VC_EW_PRELU);
 }
 
 /* Mod: fmod = 0 is the integer mod with the divisor's sign; floats need fmod = 1. */
@@ -510,7 +510,7 @@ static voce_status mod_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *
 
 static voce_status mod_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *c)
 {
-    return binary_run(n, in, out, vc_attr_int(n, "fmod", 0) ? VC_EW_FMOD : VC_EW_MOD);
+    return binary_run(n, in, out, c, vc_attr_int(n, "fmod", 0) ? VC_EW_FMOD : VC_EW_MOD);
 }
 
 /* BitShift on u8, u16, u32 (u64 has no i64 compute path). */
@@ -528,7 +528,7 @@ static voce_status bitshift_run(const vc_node *n, vc_tensor *const *in, vc_tenso
                                 vc_ctx *c)
 {
     int left = strcmp(vc_attr_string(n, "direction", ""), "LEFT") == 0;
-    return binary_run(n, in, out, left ? VC_EW_SHL : VC_EW_SHR);
+    return binary_run(n, in, out, c, left ? VC_EW_SHL : VC_EW_SHR);
 }
 
 /* Pow: base and exponent may differ in dtype; the output has the base's dtype. */
@@ -572,10 +572,10 @@ static voce_status pow_run(const vc_node *n, vc_tensor *const *in, vc_tensor *ou
         /* x * x is what the kernel computes for an exponent of 2; as Mul it vectorizes */
         p.op = VC_EW_MUL;
         p.tb = p.ta;
-        vc_ew_binary(&p, in[0], in[0], &out[0]);
+        vc_ew_binary(&p, in[0], in[0], &out[0], c->threads);
         return VOCE_OK;
     }
-    vc_ew_binary(&p, in[0], in[1], &out[0]);
+    vc_ew_binary(&p, in[0], in[1], &out[0], c->threads);
     return VOCE_OK;
 }
 
@@ -613,24 +613,24 @@ static voce_status variadic_run(const vc_node *n, vc_tensor *const *in, vc_tenso
     if (!vc_dt_in(p.ca, vc_ew_binary_types(op))) return no_kernel(n, p.ta);
     int next = 1;
     if (out[0].dtype == VOCE_DTYPE_F16) {
-        vc_ew_expand(in[0], &out[0]);
+        vc_ew_expand(in[0], &out[0], ctx->threads);
         acc.dtype = VOCE_DTYPE_F32;
         acc.data = ctx->scratch;
         vc_ew_convert(out[0].data, VOCE_DTYPE_F16, acc.data, VOCE_DTYPE_F32, vc_numel(&acc));
         p.ta = p.to = VOCE_DTYPE_F32;
     } else if (n->n_in >= 2) { /* the common two-input case is one plain binary op */
-        vc_ew_binary(&p, in[0], in[1], &out[0]);
+        vc_ew_binary(&p, in[0], in[1], &out[0], ctx->threads);
         next = 2;
     } else {
-        vc_ew_expand(in[0], &out[0]);
+        vc_ew_expand(in[0], &out[0], ctx->threads);
     }
-    for (int i = next; i < n->n_in; i++) vc_ew_binary_acc(&p, in[i], &acc);
+    for (int i = next; i < n->n_in; i++) vc_ew_binary_acc(&p, in[i], &acc, ctx->threads);
     if (mean) {
         double count = n->n_in;
         vc_tensor c = {VOCE_DTYPE_F64, 0, {0}, &count};
         p.tb = VOCE_DTYPE_F64;
         p.op = VC_EW_DIV;
-        vc_ew_binary_acc(&p, &c, &acc);
+        vc_ew_binary_acc(&p, &c, &acc, ctx->threads);
     }
     if (acc.data != out[0].data)
         vc_ew_convert(acc.data, acc.dtype, out[0].data, out[0].dtype, vc_numel(&acc));
@@ -687,7 +687,7 @@ static voce_status where_infer(const vc_node *n, vc_tensor *const *in, vc_tensor
 static voce_status where_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
     (void)n; (void)ctx;
-    vc_ew_where(in[0], in[1], in[2], &out[0]);
+    vc_ew_where(in[0], in[1], in[2], &out[0], ctx->threads);
     return VOCE_OK;
 }
 

@@ -6,10 +6,17 @@
  * broadcast (stride 0) operand is converted once per row and replicated into a chunk, so
  * that the kernels need no strided form; f32 Add / Sub / Mul / Div with one scalar
  * operand skip that and keep the scalar in a register (vc_ew_scalar_k). Limits: at most
- * 3 broadcast inputs per walk. */
+ * 3 broadcast inputs per walk.
+ *
+ * Threads: a walk of a large output is cut into whole rows, or, when there are fewer
+ * rows than tasks, into pieces of rows whose lengths are multiples of VC_EW_CHUNK. Every
+ * kernel computes each element on its own, by the same instructions whatever piece it
+ * falls in (a piece's last partial block is finished like a row's), so any cut gives
+ * the same bits as one thread. */
 #include <string.h>
 
 #include "elementwise_impl.h"
+#include "../../core/threads.h"
 
 void vc_bcast_init(vc_bcast *it, int out_rank, const int64_t *out_dims,
                    const vc_tensor *const *in, int n)
@@ -52,6 +59,80 @@ void vc_bcast_init(vc_bcast *it, int out_rank, const int64_t *out_dims,
     for (int d = 0; d < m - 1; d++) it->rows *= it->dims[d];
 }
 
+/* ---- a walk of the output's rows, shared among threads ---- */
+
+/* Fewer output elements than this per task are not handed out: a dispatch costs a few
+ * microseconds, about what 32 K additions take. */
+#define EW_MIN_TASK ((int64_t)32 << 10)
+
+/* fn does elements [c0, c0 + n) of output row `row`; it sits at that row. */
+typedef void (*ew_row_fn)(const void *job, const vc_bcast *it, int64_t row, int64_t c0,
+                          int64_t n);
+
+typedef struct ew_walk {
+    vc_bcast it;            /* at row 0 */
+    int64_t rows_per;       /* whole rows per task (segs == 1) */
+    int64_t seg, segs;      /* else each row in segs pieces of seg elements */
+    ew_row_fn fn;
+    const void *job;
+} ew_walk;
+
+/* The odometer set to a row: one division per dimension, once per task. */
+static void bcast_seek(vc_bcast *it, int64_t row)
+{
+    for (int k = 0; k < it->n; k++) it->off[k] = 0;
+    for (int d = it->rank - 2; d >= 0; d--) {
+        it->idx[d] = row % it->dims[d];
+        row /= it->dims[d];
+        for (int k = 0; k < it->n; k++) it->off[k] += it->idx[d] * it->str[k][d];
+    }
+}
+
+static void walk_rows(const ew_walk *w, int64_t r0, int64_t r1, int64_t c0, int64_t n)
+{
+    vc_bcast it = w->it;
+    if (r0) bcast_seek(&it, r0);
+    for (int64_t r = r0; r < r1; r++) {
+        w->fn(w->job, &it, r, c0, n);
+        vc_bcast_next(&it);
+    }
+}
+
+static void walk_task(void *arg, int64_t task, int worker)
+{
+    const ew_walk *w = arg;
+    (void)worker;
+    if (w->segs == 1) {
+        int64_t r0 = task * w->rows_per, r1 = r0 + w->rows_per;
+        walk_rows(w, r0, r1 < w->it.rows ? r1 : w->it.rows, 0, w->it.len);
+        return;
+    }
+    int64_t r = task / w->segs, c0 = task % w->segs * w->seg;
+    walk_rows(w, r, r + 1, c0, w->seg < w->it.len - c0 ? w->seg : w->it.len - c0);
+}
+
+/* fn over every row of it, on t's threads when the output is large enough. */
+static void walk(vc_threads *t, const vc_bcast *it, ew_row_fn fn, const void *job)
+{
+    ew_walk w = {*it, it->rows, it->len, 1, fn, job};
+    int64_t total = it->rows * it->len;
+    int64_t n = vc_threads_tasks(t, total, total, EW_MIN_TASK);
+    if (n <= 1) {
+        walk_rows(&w, 0, it->rows, 0, it->len);
+        return;
+    }
+    if (it->rows >= n) {
+        w.rows_per = (it->rows + n - 1) / n;
+        vc_threads_run(t, (it->rows + w.rows_per - 1) / w.rows_per, walk_task, &w);
+        return;
+    }
+    int64_t pieces = (n + it->rows - 1) / it->rows;
+    int64_t seg = (it->len + pieces - 1) / pieces;
+    w.seg = (seg + VC_EW_CHUNK - 1) / VC_EW_CHUNK * VC_EW_CHUNK;
+    w.segs = (it->len + w.seg - 1) / w.seg;
+    vc_threads_run(t, it->rows * w.segs, walk_task, &w);
+}
+
 voce_dtype vc_ew_compute(voce_dtype storage, int has_b8)
 {
     switch (storage) {
@@ -68,20 +149,19 @@ typedef union chunk_buf {
     int64_t i[VC_EW_CHUNK];
 } chunk_buf;
 
-void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out)
+/* n elements of a unary op from x to o (storage dtypes). */
+static void unary_span(const vc_ew_unary_plan *p, int64_t n, const char *x, char *o)
 {
-    int64_t n = vc_numel(out);
-    if (n <= 0) return;
     if (p->tx == p->cx && p->to == p->co) {
-        vc_ew_unary_k(p, n, x->data, out->data);
+        vc_ew_unary_k(p, n, x, o);
         return;
     }
     size_t sx = voce_dtype_size(p->tx), so = voce_dtype_size(p->to);
     chunk_buf bx, bo;
     for (int64_t off = 0; off < n; off += VC_EW_CHUNK) {
         int64_t m = n - off < VC_EW_CHUNK ? n - off : VC_EW_CHUNK;
-        const void *px = (const char *)x->data + (size_t)off * sx;
-        void *po = (char *)out->data + (size_t)off * so;
+        const void *px = x + (size_t)off * sx;
+        void *po = o + (size_t)off * so;
         if (p->tx != p->cx) {
             vc_ew_convert(px, p->tx, bx.d, p->cx, m);
             px = bx.d;
@@ -89,6 +169,29 @@ void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out)
         vc_ew_unary_k(p, m, px, p->to == p->co ? po : bo.d);
         if (p->to != p->co) vc_ew_convert(bo.d, p->co, po, p->to, m);
     }
+}
+
+typedef struct unary_job {
+    const vc_ew_unary_plan *p;
+    const vc_tensor *x;
+    vc_tensor *out;
+    size_t sx, so;          /* element sizes: rows can be short, so not looked up per row */
+} unary_job;
+
+static void unary_row(const void *arg, const vc_bcast *it, int64_t row, int64_t c0, int64_t n)
+{
+    const unary_job *j = arg;
+    size_t off = (size_t)(row * it->len + c0);
+    unary_span(j->p, n, (const char *)j->x->data + off * j->sx, (char *)j->out->data + off * j->so);
+}
+
+void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out, vc_threads *t)
+{
+    if (vc_numel(out) <= 0) return;
+    unary_job j = {p, x, out, voce_dtype_size(p->tx), voce_dtype_size(p->to)};
+    vc_bcast it;
+    vc_bcast_init(&it, out->rank, out->dims, &x, 1); /* same shape: one row */
+    walk(t, &it, unary_row, &j);
 }
 
 /* The chunk of an operand in its compute dtype: src itself, or converted into buf. */
@@ -142,57 +245,76 @@ static void binary_row(const vc_ew_binary_plan *p, int64_t n, const char *a, int
     }
 }
 
+typedef struct binary_job {
+    const vc_ew_binary_plan *p;
+    const vc_tensor *a, *b;
+    vc_tensor *out;
+    int alias;              /* a is out (vc_ew_binary_acc) */
+    size_t esa, esb, eso;
+} binary_job;
+
+static void binary_piece(const void *arg, const vc_bcast *it, int64_t row, int64_t c0,
+                         int64_t n)
+{
+    const binary_job *j = arg;
+    int last = it->rank - 1;
+    int64_t sa = it->str[0][last], sb = it->str[1][last];
+    binary_row(j->p, n, (const char *)j->a->data + (size_t)(it->off[0] + c0 * sa) * j->esa, sa,
+               (const char *)j->b->data + (size_t)(it->off[1] + c0 * sb) * j->esb, sb,
+               (char *)j->out->data + (size_t)(row * it->len + c0) * j->eso, j->alias);
+}
+
 void vc_ew_binary(const vc_ew_binary_plan *p, const vc_tensor *a, const vc_tensor *b,
-                  vc_tensor *out)
+                  vc_tensor *out, vc_threads *t)
 {
     if (vc_numel(out) <= 0) return;
     const vc_tensor *ins[2] = {a, b};
+    binary_job j = {p, a, b, out, 0, voce_dtype_size(a->dtype), voce_dtype_size(b->dtype),
+                    voce_dtype_size(out->dtype)};
     vc_bcast it;
     vc_bcast_init(&it, out->rank, out->dims, ins, 2);
-    size_t esa = voce_dtype_size(a->dtype), esb = voce_dtype_size(b->dtype);
-    size_t eso = voce_dtype_size(out->dtype);
-    int64_t sa = it.str[0][it.rank - 1], sb = it.str[1][it.rank - 1];
-    for (int64_t r = 0; r < it.rows; r++) {
-        binary_row(p, it.len, (const char *)a->data + (size_t)it.off[0] * esa, sa,
-                   (const char *)b->data + (size_t)it.off[1] * esb, sb,
-                   (char *)out->data + (size_t)(r * it.len) * eso, 0);
-        vc_bcast_next(&it);
-    }
+    walk(t, &it, binary_piece, &j);
 }
 
-void vc_ew_binary_acc(const vc_ew_binary_plan *p, const vc_tensor *b, vc_tensor *out)
+void vc_ew_binary_acc(const vc_ew_binary_plan *p, const vc_tensor *b, vc_tensor *out,
+                      vc_threads *t)
 {
     if (vc_numel(out) <= 0) return;
     const vc_tensor *ins[2] = {out, b};
+    binary_job j = {p, out, b, out, 1, voce_dtype_size(out->dtype), voce_dtype_size(b->dtype),
+                    voce_dtype_size(out->dtype)};
     vc_bcast it;
     vc_bcast_init(&it, out->rank, out->dims, ins, 2);
-    size_t esb = voce_dtype_size(b->dtype), eso = voce_dtype_size(out->dtype);
-    int64_t sb = it.str[1][it.rank - 1];
-    for (int64_t r = 0; r < it.rows; r++) {
-        char *row = (char *)out->data + (size_t)(r * it.len) * eso;
-        binary_row(p, it.len, row, 1, (const char *)b->data + (size_t)it.off[1] * esb, sb,
-                   row, 1);
-        vc_bcast_next(&it);
-    }
+    walk(t, &it, binary_piece, &j);
 }
 
-void vc_ew_expand(const vc_tensor *in, vc_tensor *out)
+typedef struct expand_job {
+    const vc_tensor *in;
+    vc_tensor *out;
+} expand_job;
+
+static void expand_piece(const void *arg, const vc_bcast *it, int64_t row, int64_t c0,
+                         int64_t n)
+{
+    const expand_job *j = arg;
+    size_t es = voce_dtype_size(j->in->dtype);
+    int64_t s = it->str[0][it->rank - 1];
+    const char *src = (const char *)j->in->data + (size_t)(it->off[0] + c0 * s) * es;
+    char *dst = (char *)j->out->data + (size_t)(row * it->len + c0) * es;
+    if (s) {
+        memcpy(dst, src, (size_t)n * es);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) memcpy(dst + (size_t)i * es, src, es);
+}
+
+void vc_ew_expand(const vc_tensor *in, vc_tensor *out, vc_threads *t)
 {
     if (vc_numel(out) <= 0) return;
+    expand_job j = {in, out};
     vc_bcast it;
     vc_bcast_init(&it, out->rank, out->dims, &in, 1);
-    size_t es = voce_dtype_size(in->dtype);
-    int contiguous = it.str[0][it.rank - 1] != 0;
-    for (int64_t r = 0; r < it.rows; r++) {
-        const char *src = (const char *)in->data + (size_t)it.off[0] * es;
-        char *dst = (char *)out->data + (size_t)(r * it.len) * es;
-        if (contiguous) {
-            memcpy(dst, src, (size_t)it.len * es);
-        } else {
-            for (int64_t i = 0; i < it.len; i++) memcpy(dst + (size_t)i * es, src, es);
-        }
-        vc_bcast_next(&it);
-    }
+    walk(t, &it, expand_piece, &j);
 }
 
 /* Where on elements of one width: only the bits are copied, so one function per size.
@@ -263,20 +385,32 @@ static void where_row(size_t es, int64_t n, const uint8_t *c, int64_t sc, const 
     }
 }
 
+typedef struct where_job {
+    const vc_tensor *cond, *x, *y;
+    vc_tensor *out;
+    size_t es;
+} where_job;
+
+static void where_piece(const void *arg, const vc_bcast *it, int64_t row, int64_t c0,
+                        int64_t n)
+{
+    const where_job *j = arg;
+    size_t es = j->es;
+    int last = it->rank - 1;
+    int64_t sc = it->str[0][last], sx = it->str[1][last], sy = it->str[2][last];
+    where_row(es, n, (const uint8_t *)j->cond->data + it->off[0] + c0 * sc, sc,
+              (const char *)j->x->data + (size_t)(it->off[1] + c0 * sx) * es, sx,
+              (const char *)j->y->data + (size_t)(it->off[2] + c0 * sy) * es, sy,
+              (char *)j->out->data + (size_t)(row * it->len + c0) * es);
+}
+
 void vc_ew_where(const vc_tensor *cond, const vc_tensor *x, const vc_tensor *y,
-                 vc_tensor *out)
+                 vc_tensor *out, vc_threads *t)
 {
     if (vc_numel(out) <= 0) return;
     const vc_tensor *ins[3] = {cond, x, y};
+    where_job j = {cond, x, y, out, voce_dtype_size(out->dtype)};
     vc_bcast it;
     vc_bcast_init(&it, out->rank, out->dims, ins, 3);
-    size_t es = voce_dtype_size(out->dtype);
-    int last = it.rank - 1;
-    for (int64_t r = 0; r < it.rows; r++) {
-        where_row(es, it.len, (const uint8_t *)cond->data + it.off[0], it.str[0][last],
-                  (const char *)x->data + (size_t)it.off[1] * es, it.str[1][last],
-                  (const char *)y->data + (size_t)it.off[2] * es, it.str[2][last],
-                  (char *)out->data + (size_t)(r * it.len) * es);
-        vc_bcast_next(&it);
-    }
+    walk(t, &it, where_piece, &j);
 }

@@ -14,6 +14,7 @@
 
 #include "../../core/tensor.h"
 #include "../cpu/cpu.h"
+#include "../../core/threads.h"
 
 /* Elements per stack chunk when converting between storage and compute dtypes. */
 #define VC_EW_CHUNK 256
@@ -178,17 +179,20 @@ int vc_ew_scalar_k(const vc_ew_binary_plan *p, int64_t n, const void *a, int64_t
 void vc_ew_unary_f32_isa(vc_isa isa, vc_ew_uop op, int64_t n, const float *x, float *o,
                          const vc_ew_params *p);
 
+/* The drivers. t: the pool large outputs are shared on (NULL: the calling thread); the
+ * result has the same bits for any t. */
 /* out = f(x), same element count. */
-void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out);
+void vc_ew_unary(const vc_ew_unary_plan *p, const vc_tensor *x, vc_tensor *out, vc_threads *t);
 /* out = f(a, b) with numpy broadcasting; out has the broadcast shape. */
 void vc_ew_binary(const vc_ew_binary_plan *p, const vc_tensor *a, const vc_tensor *b,
-                  vc_tensor *out);
+                  vc_tensor *out, vc_threads *t);
 /* out = f(out, b), b broadcast to out's shape (the variadic ops). p->ta must be out's. */
-void vc_ew_binary_acc(const vc_ew_binary_plan *p, const vc_tensor *b, vc_tensor *out);
+void vc_ew_binary_acc(const vc_ew_binary_plan *p, const vc_tensor *b, vc_tensor *out,
+                      vc_threads *t);
 /* out = in broadcast to out's shape (same dtype). */
-void vc_ew_expand(const vc_tensor *in, vc_tensor *out);
+void vc_ew_expand(const vc_tensor *in, vc_tensor *out, vc_threads *t);
 /* out = cond ? x : y with 3-way broadcasting; x, y and out share one dtype. */
 void vc_ew_where(const vc_tensor *cond, const vc_tensor *x, const vc_tensor *y,
-                 vc_tensor *out);
+                 vc_tensor *out, vc_threads *t);
 
 #endif

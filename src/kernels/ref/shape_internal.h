@@ -40,13 +40,14 @@ void vc_sh_strides(int rank, const int64_t *dims, int64_t *strides);
 
 /* Copy the elements of a strided view: element (i0..ir-1) moves from
  * src + sum(i*sstr) to dst + sum(i*dstr), strides in elements, possibly negative or
- * zero on the source side. rank <= VC_SH_MAX_VIEW; rank 0 copies one element. */
+ * zero on the source side. rank <= VC_SH_MAX_VIEW; rank 0 copies one element. Large
+ * copies are shared among t's threads (NULL: the calling thread). */
 void vc_sh_copy_view(char *dst, const int64_t *dstr, const char *src, const int64_t *sstr,
-                     int rank, const int64_t *dims, size_t esz);
+                     int rank, const int64_t *dims, size_t esz, vc_threads *t);
 
 /* As vc_sh_copy_view with a contiguous destination. */
 void vc_sh_copy_view_to(char *dst, const char *src, const int64_t *sstr, int rank,
-                        const int64_t *dims, size_t esz);
+                        const int64_t *dims, size_t esz, vc_threads *t);
 
 /* count copies of the esz-byte value at val. */
 void vc_sh_fill(void *dst, const void *val, int64_t count, size_t esz);

@@ -48,7 +48,8 @@ voce_status vc_sh_transpose_run(const vc_node *n, vc_tensor *const *in, vc_tenso
     int64_t istr[VOCE_MAX_RANK], sstr[VOCE_MAX_RANK];
     vc_sh_strides(x->rank, x->dims, istr);
     for (int i = 0; i < x->rank; i++) sstr[i] = istr[perm[i]];
-    vc_sh_copy_view_to(out[0].data, x->data, sstr, x->rank, out[0].dims, voce_dtype_size(x->dtype));
+    vc_sh_copy_view_to(out[0].data, x->data, sstr, x->rank, out[0].dims,
+                       voce_dtype_size(x->dtype), ctx->threads);
     return VOCE_OK;
 }
 
@@ -304,7 +305,7 @@ voce_status vc_sh_slice_run(const vc_node *n, vc_tensor *const *in, vc_tensor *o
     }
     size_t esz = voce_dtype_size(x->dtype);
     vc_sh_copy_view_to(out[0].data, (const char *)x->data + (size_t)base * esz, sstr, x->rank,
-                       count, esz);
+                       count, esz, ctx->threads);
     return VOCE_OK;
 }
 
@@ -336,7 +337,8 @@ voce_status vc_sh_expand_run(const vc_node *n, vc_tensor *const *in, vc_tensor *
     vc_sh_strides(x->rank, x->dims, istr);
     for (int d = 0; d < r; d++)
         sstr[d] = d < off || x->dims[d - off] == 1 ? 0 : istr[d - off];
-    vc_sh_copy_view_to(out[0].data, x->data, sstr, r, out[0].dims, voce_dtype_size(x->dtype));
+    vc_sh_copy_view_to(out[0].data, x->data, sstr, r, out[0].dims, voce_dtype_size(x->dtype),
+                       ctx->threads);
     return VOCE_OK;
 }
 
@@ -377,7 +379,8 @@ voce_status vc_sh_tile_run(const vc_node *n, vc_tensor *const *in, vc_tensor *ou
         dims[2 * d + 1] = x->dims[d];
         sstr[2 * d + 1] = istr[d];
     }
-    vc_sh_copy_view_to(out[0].data, x->data, sstr, 2 * x->rank, dims, voce_dtype_size(x->dtype));
+    vc_sh_copy_view_to(out[0].data, x->data, sstr, 2 * x->rank, dims,
+                       voce_dtype_size(x->dtype), ctx->threads);
     return VOCE_OK;
 }
 
@@ -432,7 +435,8 @@ voce_status vc_sh_depth_to_space_run(const vc_node *n, vc_tensor *const *in, vc_
         s[3] = b * C * H * W;
         s[5] = C * H * W;
     }
-    vc_sh_copy_view_to(out[0].data, in[0]->data, s, 6, dims, voce_dtype_size(in[0]->dtype));
+    vc_sh_copy_view_to(out[0].data, in[0]->data, s, 6, dims, voce_dtype_size(in[0]->dtype),
+                       ctx->threads);
     return VOCE_OK;
 }
 
@@ -458,6 +462,7 @@ voce_status vc_sh_space_to_depth_run(const vc_node *n, vc_tensor *const *in, vc_
     /* output as [N, b1, b2, C, H/b, W/b] reading the input as [N, C, H/b, b1, W/b, b2] */
     int64_t dims[6] = {N, b, b, C, H / b, W / b};
     int64_t s[6] = {C * H * W, W, 1, H * W, b * W, b};
-    vc_sh_copy_view_to(out[0].data, in[0]->data, s, 6, dims, voce_dtype_size(in[0]->dtype));
+    vc_sh_copy_view_to(out[0].data, in[0]->data, s, 6, dims, voce_dtype_size(in[0]->dtype),
+                       ctx->threads);
     return VOCE_OK;
 }

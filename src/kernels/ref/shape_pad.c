@@ -154,7 +154,8 @@ static int64_t pad_map(int mode, int64_t i, int64_t len)
 }
 
 /* Fill with the value, then copy the kept block into place as one strided view. */
-static void pad_constant(const pad_plan *p, const vc_tensor *x, vc_tensor *y, const void *val)
+static void pad_constant(const pad_plan *p, const vc_tensor *x, vc_tensor *y, const void *val,
+                         vc_threads *t)
 {
     size_t esz = voce_dtype_size(x->dtype);
     int r = x->rank;
@@ -170,7 +171,7 @@ static void pad_constant(const pad_plan *p, const vc_tensor *x, vc_tensor *y, co
     if (!covered) vc_sh_fill(y->data, val, vc_numel(y), esz);
     if (vc_shape_numel(r, p->len) == 0) return;
     vc_sh_copy_view((char *)y->data + dst * (int64_t)esz, ostr,
-                    (const char *)x->data + src * (int64_t)esz, istr, r, p->len, esz);
+                    (const char *)x->data + src * (int64_t)esz, istr, r, p->len, esz, t);
 }
 
 /* Modes that read the input everywhere: row by row over the last dim, whose interior is
@@ -215,7 +216,7 @@ voce_status vc_sh_pad_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out
     if (p.mode == PAD_CONSTANT) {
         unsigned char val[8];
         pad_value(n, in, in[0]->dtype, val);
-        pad_constant(&p, in[0], &out[0], val);
+        pad_constant(&p, in[0], &out[0], val, ctx->threads);
     } else {
         pad_mapped(&p, in[0], &out[0]);
     }

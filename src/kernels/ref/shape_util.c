@@ -171,17 +171,10 @@ static void copy_tiled(char *dst, int64_t da, const char *src, int64_t sb, int64
 
 enum { K_RUN, K_FILL, K_STRIDED, K_TILED };
 
-void vc_sh_copy_view(char *dst, const int64_t *dstr, const char *src, const int64_t *sstr,
-                     int rank, const int64_t *dims, size_t esz)
+/* One thread's copy of a simplified view. */
+static void copy_simple(char *dst, const char *src, const view *vv, size_t esz)
 {
-    view v;
-    v.rank = rank;
-    for (int i = 0; i < rank; i++) {
-        v.dims[i] = dims[i];
-        v.s[i] = sstr[i];
-        v.d[i] = dstr[i];
-    }
-    if (!simplify(&v)) return;
+    view v = *vv;
     if (v.rank == 0) {
         vc_sh_copy_elem(dst, src, esz);
         return;
@@ -224,10 +217,60 @@ void vc_sh_copy_view(char *dst, const int64_t *dstr, const char *src, const int6
     }
 }
 
+/* Copies of fewer bytes than this per task stay on one thread (a dispatch costs about
+ * what copying 64 KiB does). */
+#define COPY_MIN_TASK ((int64_t)128 << 10)
+
+/* A large copy is cut along its longest dimension into sub-views, one per task. */
+typedef struct copy_job {
+    char *dst;
+    const char *src;
+    view v;
+    int dim;
+    int64_t chunk;
+    size_t esz;
+} copy_job;
+
+static void copy_task(void *arg, int64_t task, int worker)
+{
+    const copy_job *j = arg;
+    view v = j->v;
+    int64_t a = task * j->chunk, e = (int64_t)j->esz;
+    (void)worker;
+    v.dims[j->dim] = j->chunk < v.dims[j->dim] - a ? j->chunk : v.dims[j->dim] - a;
+    copy_simple(j->dst + a * v.d[j->dim] * e, j->src + a * v.s[j->dim] * e, &v, j->esz);
+}
+
+void vc_sh_copy_view(char *dst, const int64_t *dstr, const char *src, const int64_t *sstr,
+                     int rank, const int64_t *dims, size_t esz, vc_threads *t)
+{
+    view v;
+    v.rank = rank;
+    for (int i = 0; i < rank; i++) {
+        v.dims[i] = dims[i];
+        v.s[i] = sstr[i];
+        v.d[i] = dstr[i];
+    }
+    if (!simplify(&v)) return;
+    int64_t bytes = (int64_t)esz;
+    int dim = 0;
+    for (int i = 0; i < v.rank; i++) {
+        bytes *= v.dims[i];
+        if (v.dims[i] > v.dims[dim]) dim = i;
+    }
+    int64_t n = v.rank ? vc_threads_tasks(t, v.dims[dim], bytes, COPY_MIN_TASK) : 1;
+    if (n <= 1) {
+        copy_simple(dst, src, &v, esz);
+        return;
+    }
+    copy_job j = {dst, src, v, dim, (v.dims[dim] + n - 1) / n, esz};
+    vc_threads_run(t, (v.dims[dim] + j.chunk - 1) / j.chunk, copy_task, &j);
+}
+
 void vc_sh_copy_view_to(char *dst, const char *src, const int64_t *sstr, int rank,
-                        const int64_t *dims, size_t esz)
+                        const int64_t *dims, size_t esz, vc_threads *t)
 {
     int64_t dstr[VC_SH_MAX_VIEW];
     vc_sh_strides(rank, dims, dstr);
-    vc_sh_copy_view(dst, dstr, src, sstr, rank, dims, esz);
+    vc_sh_copy_view(dst, dstr, src, sstr, rank, dims, esz, t);
 }
