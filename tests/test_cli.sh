@@ -103,7 +103,8 @@ if [ -f "$cases/act_linear_silu.onnx" ]; then
   for spec in "act_linear_gelu_torch:voce:Linear x1" "act_linear_gelu_hf:voce:Linear x1" \
               "act_linear_relu:voce:Linear x1" "act_linear_silu:voce:Linear x1" \
               "act_gelu_input:Gelu x1" "act_linear_shared:voce:Linear x1, Relu x1" \
-              "act_gelu_shared:Div x1, Erf x1, Add x1, Mul x2"; do
+              "act_gelu_shared:Div x1, Erf x1, Add x1, Mul x2" \
+              "act_linear_silu_dynamic:voce:Linear x1"; do
     c=${spec%%:*}
     expect 0 "compile $c" "$voce" compile "$cases/$c.onnx" -o "$tmp/act.voce"
     expect 0 "info on it" "$voce" info "$tmp/act.voce"

@@ -95,13 +95,17 @@ int vc_only_reader(const vc_mgraph *g, int gi, int v)
     return count == 1 ? found : -1;
 }
 
-/* Is node a (an Add) y + c with c a constant f32 of N values along the last dim of y? */
+/* Is node a (an Add) y + c with c a constant f32 of N values along the last dim of y?
+ * A vector c ([N]) never changes y's shape, whose rank (at least 1 after a product) may
+ * not be known yet: exporters with dynamic time axes write nn.Linear's bias that way. A
+ * c of higher rank ([1, 1, N]) must not broadcast y to more dims. */
 static const vc_value *bias_of_add(const vc_mgraph *g, const vc_node *a, int y, int64_t N)
 {
     if (strcmp(a->op_type, "Add") || a->n_in != 2) return NULL;
     const vc_value *c = vc_const_input(g, a, a->in[0] == y ? 1 : 0);
     const vc_value *yv = &g->values[y];
-    if (!c || c->dtype != VOCE_DTYPE_F32 || c->rank < 1 || yv->rank < c->rank) return NULL;
+    if (!c || c->dtype != VOCE_DTYPE_F32 || c->rank < 1) return NULL;
+    if (c->rank > 1 && yv->rank < c->rank) return NULL;
     if (c->dims[c->rank - 1] != N || (int64_t)(c->nbytes / sizeof(float)) != N) return NULL;
     return c;
 }

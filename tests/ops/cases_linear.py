@@ -165,4 +165,13 @@ def act_cases():
     e = torch.erf(torch.from_numpy(f64(xi)) / np.sqrt(2.0)).numpy()
     out.append(Case("act_gelu_shared", "@graph", [xi], [_gelu64(xi).astype(np.float32), e.astype(np.float32)],
                     model=m, atol=1e-6, rtol=1e-5))
+    # NeMo's feed-forward as exported with a dynamic time axis: Add(bias, MatMul) on a
+    # tensor of unknown rank, then SiLU; bias and activation both fold into the layer
+    xd = r(2, 7, 40)
+    lind = f64(xd) @ f64(w) + f64(b)
+    m = model([h.make_node("MatMul", ["x", "w"], ["mm"]), h.make_node("Add", ["b", "mm"], ["z"]),
+               h.make_node("Sigmoid", ["z"], ["s"]), h.make_node("Mul", ["z", "s"], ["y"])],
+              [vi("x", ["N", "T", 40])], [vi("y", ["N", "T", 70])], inits)
+    out.append(Case("act_linear_silu_dynamic", "@graph", [xd], [(lind / (1 + np.exp(-lind))).astype(np.float32)],
+                    model=m, atol=1e-5, rtol=1e-4))
     return out
