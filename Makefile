@@ -60,10 +60,11 @@ test-sanitize: refs
 # logic is the same on every CPU; test_vad runs the model on Arm); whole Whisper
 # transcriptions (test_transcribe_cli, test_whisper_transcribe) decode hundreds of steps
 # through the random model, minutes each under qemu: test_whisper_model runs the Whisper
-# encoder and decoder on Arm against PyTorch. A second pass
-# runs test_gemm with VOCE_ISA=c.
+# encoder and decoder on Arm against PyTorch; test_transducer_long (windowing and merging
+# logic, the same on every CPU: test_transducer_asr runs the NeMo models on Arm). A
+# second pass runs test_gemm with VOCE_ISA=c.
 QEMU_ARM = qemu-aarch64 -L /usr/aarch64-linux-gnu
-ARM_SKIP = ^(test_vad_ref|test_vad_cli|test_quant_ort|test_transcribe_cli|.*whisper_transcribe.*|check_whisper_layouts)$$
+ARM_SKIP = ^(test_vad_ref|test_vad_cli|test_quant_ort|test_transcribe_cli|.*whisper_transcribe.*|check_whisper_layouts|test_transducer_long|gen_transducer_long)$$
 test-arm: refs
 	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null \
 	  || { echo "test-arm needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user"; exit 1; }
