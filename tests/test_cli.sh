@@ -97,14 +97,18 @@ fi
 
 # activations (src/compiler/act.c): the erf GELU spelled out becomes Gelu, and an
 # activation after a linear layer folds into it, unless something else reads what it
-# would hide (graphs and values: tests/ops/cases_linear.py, act_cases)
+# would hide (graphs and values: tests/ops/cases_linear.py, act_cases); LayerNorm
+# spelled out becomes LayerNormalization (src/compiler/layernorm.c, the same rule;
+# tests/ops/cases_norm.py, decomposed_ln_cases)
 cases="${VOCE_BUILD_DIR:-.}/op-cases"
 if [ -f "$cases/act_linear_silu.onnx" ]; then
   for spec in "act_linear_gelu_torch:voce:Linear x1" "act_linear_gelu_hf:voce:Linear x1" \
               "act_linear_relu:voce:Linear x1" "act_linear_silu:voce:Linear x1" \
               "act_gelu_input:Gelu x1" "act_linear_shared:voce:Linear x1, Relu x1" \
               "act_gelu_shared:Div x1, Erf x1, Add x1, Mul x2" \
-              "act_linear_silu_dynamic:voce:Linear x1"; do
+              "act_linear_silu_dynamic:voce:Linear x1" \
+              "ln_decomposed_torch:LayerNormalization x1" "ln_decomposed_flipped:LayerNormalization x1" \
+              "ln_decomposed_shared:ReduceMean x2, Sub x1, Pow x1, Add x2, Sqrt x1, Div x1, Mul x1"; do
     c=${spec%%:*}
     expect 0 "compile $c" "$voce" compile "$cases/$c.onnx" -o "$tmp/act.voce"
     expect 0 "info on it" "$voce" info "$tmp/act.voce"

@@ -59,6 +59,7 @@ static voce_status compile_method(vc_mgraph *g, const vc_compile_options *o, vc_
     if (!st && !o->no_fold) {
         vc_pass_simplify(g);
         st = vc_pass_gelu(g);
+        if (!st) st = vc_pass_layernorm(g);
         vc_pass_dce(g);
         if (!st) st = vc_pass_compact(g);
     }

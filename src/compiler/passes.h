@@ -62,6 +62,10 @@ voce_status vc_pass_linear(vc_mgraph *g);
 /* The erf form of GELU written out in five nodes becomes one Gelu node (act.c). */
 voce_status vc_pass_gelu(vc_mgraph *g);
 
+/* LayerNormalization over the last axis written out in nodes (exports below opset 17)
+ * becomes one LayerNormalization node (layernorm.c). */
+voce_status vc_pass_layernorm(vc_mgraph *g);
+
 /* A Relu, erf Gelu or SiLU (x * Sigmoid(x)) whose input is a voce:Linear read by it
  * alone is folded into the layer's `activation` attribute (act.c). Run after
  * vc_pass_linear; dead-code elimination then drops what it left behind. */

@@ -128,6 +128,49 @@ def lpnorm_cases():
     return out
 
 
+def decomposed_ln_cases():
+    """LayerNorm spelled out in nodes, as exporters below opset 17 write it; the compiler
+    makes one LayerNormalization of it (src/compiler/layernorm.c; tests/test_cli.sh
+    checks the node counts, these the values against torch)."""
+    from onnx import TensorProto, helper as h, numpy_helper as nh
+    out = []
+
+    def build(name, x, gamma, beta, eps, opset, square, flip, extra_out=False):
+        n = [h.make_node("ReduceMean", ["x"] + (["ax"] if opset >= 18 else []), ["m"],
+                         **({} if opset >= 18 else {"axes": [-1]})),
+             h.make_node("Sub", ["x", "m"], ["d"])]
+        n.append(h.make_node("Pow", ["d", "two"], ["p"]) if square == "pow" else h.make_node("Mul", ["d", "d"], ["p"]))
+        n += [h.make_node("ReduceMean", ["p"] + (["ax"] if opset >= 18 else []), ["v"],
+                          **({} if opset >= 18 else {"axes": [-1]})),
+              h.make_node("Add", ["eps", "v"] if flip else ["v", "eps"], ["e"]),
+              h.make_node("Sqrt", ["e"], ["s"]), h.make_node("Div", ["d", "s"], ["y"]),
+              h.make_node("Mul", ["g", "y"] if flip else ["y", "g"], ["z" if beta is not None else "out"])]
+        if beta is not None:
+            n.append(h.make_node("Add", ["z", "b"] if not flip else ["b", "z"], ["out"]))
+        inits = [nh.from_array(np.array(eps, np.float32), "eps"), nh.from_array(gamma, "g"),
+                 nh.from_array(np.array(2.0, np.float32), "two"), nh.from_array(np.array([-1], np.int64), "ax")]
+        if beta is not None:
+            inits.append(nh.from_array(beta, "b"))
+        dims = ["T"] * (x.ndim - 1) + [x.shape[-1]]
+        outs = [h.make_tensor_value_info("out", TensorProto.FLOAT, dims)]
+        if extra_out:
+            outs.append(h.make_tensor_value_info("d", TensorProto.FLOAT, dims))
+        g = h.make_graph(n, "g", [h.make_tensor_value_info("x", TensorProto.FLOAT, dims)], outs, inits)
+        m = h.make_model(g, opset_imports=[h.make_opsetid("", opset)])
+        m.ir_version = 8
+        y = F.layer_norm(t64(x), (x.shape[-1],), t64(gamma), None if beta is None else t64(beta), eps)
+        want = [y.numpy().astype(np.float32)]
+        if extra_out:
+            want.append((x.astype(np.float64) - x.astype(np.float64).mean(-1, keepdims=True)).astype(np.float32))
+        out.append(Case(name, "@graph", [x], want, model=m, atol=1e-5, rtol=1e-4))
+
+    x = r(7, 48, scale=3.0, shift=1.0)
+    build("ln_decomposed_torch", x, r(48), r(48), 1e-5, 13, "pow", False)
+    build("ln_decomposed_flipped", r(2, 5, 33), r(33), None, 1e-6, 18, "mul", True)
+    build("ln_decomposed_shared", x, r(48), r(48), 1e-5, 13, "pow", False, extra_out=True)
+    return out
+
+
 def cases():
     return layernorm_cases() + batchnorm_cases() + instancenorm_cases() + groupnorm_cases() + \
-        lpnorm_cases()
+        lpnorm_cases() + decomposed_ln_cases()
