@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "opcases.h"
 #include "runtime/program.h"
+#include "runtime/state.h"
 #include "voce/runtime.h"
 
 enum { W = 8, SEQ = 7 };
@@ -220,8 +221,35 @@ static void test_bad_state_name(void)
     voce_program_close(p);
 }
 
+/* The in-place row reorder a beam search's cache takes (vc_state_gather_rows) against
+ * a copy: every source list of up to 4 rows into up to 5 (swaps, cycles, a row read by
+ * several, growing and shrinking), each row a distinct pattern. */
+static void test_gather_rows_in_place(void)
+{
+    enum { MAXR = 5, ROW = 3 };
+    int bad = 0, cases = 0;
+    for (int rows = 1; rows <= 4; rows++)
+        for (int n = 1; n <= MAXR; n++) {
+            int total = 1;
+            for (int k = 0; k < n; k++) total *= rows;
+            for (int c = 0; c < total && !bad; c++, cases++) {
+                int src[MAXR], code = c;
+                for (int k = 0; k < n; k++, code /= rows) src[k] = code % rows;
+                unsigned char buf[MAXR * ROW], old[MAXR * ROW];
+                for (int i = 0; i < MAXR * ROW; i++) buf[i] = old[i] = (unsigned char)(i < rows * ROW ? i + 1 : 0xee);
+                CHECK_OK(vc_state_gather_rows(buf, ROW, rows, src, n));
+                for (int k = 0; k < n; k++)
+                    if (memcmp(buf + k * ROW, old + src[k] * ROW, ROW)) bad = 1;
+                CHECK_MSG(!bad, "rows %d into %d, case %d: row differs", rows, n, c);
+            }
+        }
+    CHECK(cases > 1000);
+    CHECK_ERR(vc_state_gather_rows((unsigned char *)&bad, 1, 0, NULL, 0), VOCE_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
+    vt_run("gather_rows_in_place", test_gather_rows_in_place);
     vt_run("decoder_in_place", test_decoder_in_place);
     vt_run("decoder_copy", test_decoder_copy);
     vt_run("accumulate", test_accumulate);

@@ -414,6 +414,12 @@ static voce_status reorder_input(voce_method *m, int i, const int *src, int n)
         if (src[k] < 0 || src[k] >= rows)
             return vc_error(VOCE_ERR_INVALID_ARG, "reorder: source row %d of '%s' is out of range (%lld rows)",
                             src[k], v->name, (long long)rows);
+    if (outer == 1 && x->data == m->in_buf[i] && row * (size_t)(n > rows ? n : rows) <= m->in_cap[i]) {
+        /* the batch axis leads and the buffer has room: no second copy of the state */
+        voce_status st = vc_state_gather_rows(m->in_buf[i], row, (int)rows, src, n);
+        if (!st) x->dims[axis] = n;
+        return st;
+    }
     size_t cap = (outer * row * (size_t)n + 63) & ~(size_t)63;
     unsigned char *p = aligned_alloc(64, cap ? cap : 64);
     if (!p) return vc_error(VOCE_ERR_NOMEM, "out of memory reordering '%s'", v->name);

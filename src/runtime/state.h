@@ -21,4 +21,10 @@
 voce_status vc_state_parse(const char *spec, const vc_mgraph *mg, int32_t *out_of_in,
                            int32_t *in_of_out);
 
+/* Reorder `rows` rows of `row` bytes at base in place (state_rows.c): afterwards row k
+ * (k < n) holds what row src[k] held (each 0 <= src[k] < rows, checked by the caller).
+ * base must have room for max(rows, n) rows. A beam search's cache reorder, without a
+ * second copy of the cache. */
+voce_status vc_state_gather_rows(unsigned char *base, size_t row, int rows, const int *src, int n);
+
 #endif
