@@ -6,7 +6,17 @@
  *             weight-only modes within the bound stated in qlinear.h,
  *             (K + 2) * 2^-24 * (sum |x w| + |bias|). Splitting the work into other row
  *             and block ranges must not change a bit. The paths the op uses are printed.
- *   threads:  the op on a pool of 2 threads equals the op on one, bit for bit.
+ *   panels:   weight-only modes on the panel path (vc_qgemm_panels: weights dequantized
+ *             block by block, the f32 GEMM's micro-kernel of each ISA this CPU runs) on
+ *             the same shapes and on a few with several K and N blocks: within the same
+ *             bound, and the same bits on a pool of 2 threads as on one.
+ *   act:      the vector activation quantizers (vc_qact_row_isa: AVX2, AVX-512, NEON)
+ *             give vc_qact_row's bytes, scale and zero point bit for bit, on rows of
+ *             every length mod 16 with NaN, infinities, -0, subnormals, overflowing
+ *             ranges and exact rounding ties.
+ *   threads:  the op on a pool of 2 threads equals the op on one, bit for bit, and the
+ *             reference (8da exactly, weight-only within the bound): M = 130 takes the
+ *             panel path in weight-only modes and the vector quantizer in 8da modes.
  *   numpy:    the C packer + reference kernel against tests/ref/gen_quant_refs.py's own
  *             implementation of the scheme (8da exact; weight-only within 1e-5 of the
  *             scale sum |x w|).
@@ -93,11 +103,13 @@ typedef struct {
     float *X, *xs;
     uint8_t *xq;
     int32_t *zp;
+    double *bound; /* wo_excess's, made on first use */
 } acts;
 
 static int acts_make(acts *a, int64_t M, int64_t K)
 {
     a->M = M;
+    a->bound = NULL;
     a->X = malloc(sizeof(float) * (size_t)(M * K));
     a->xq = malloc((size_t)(M * K));
     a->xs = malloc(sizeof(float) * (size_t)M);
@@ -115,6 +127,7 @@ static void acts_free(acts *a)
     free(a->xq);
     free(a->xs);
     free(a->zp);
+    free(a->bound);
 }
 
 static void run_path(vc_qpath p, const layer *l, const acts *a, float *Y, int64_t b0, int64_t b1)
@@ -122,25 +135,69 @@ static void run_path(vc_qpath p, const layer *l, const acts *a, float *Y, int64_
     vc_qgemm_blocks(p, &l->q, a->M, a->X, a->xq, a->xs, a->zp, Y, b0, b1);
 }
 
-/* Max over elements of |y - ref| / bound, with the bound of qlinear.h (weight-only). */
-static double wo_excess(const layer *l, const acts *a, const float *y, const float *ref)
+/* The bound of qlinear.h for each element (weight-only): (K + 2) 2^-24 (sum |x w| + |b|). */
+static void make_bounds(const layer *l, acts *a)
+{
+    int64_t N = l->q.N, K = l->q.K;
+    float *w = malloc(sizeof(float) * (size_t)K);
+    a->bound = malloc(sizeof(double) * (size_t)(a->M * N));
+    for (int64_t n = 0; n < N; n++) {
+        for (int64_t k = 0; k < K; k++)
+            w[k] = (float)vc_qweight_get(&l->q, n, k) * l->s[(n / 16 * (K / l->q.G) + k / l->q.G) * 16 + n % 16];
+        for (int64_t m = 0; m < a->M; m++) {
+            double s = fabs(l->bias[n]);
+            for (int64_t k = 0; k < K; k++) s += fabs((double)a->X[m * K + k] * w[k]);
+            a->bound[m * N + n] = (K + 2) * ldexp(1, -24) * s + 1e-30;
+        }
+    }
+    free(w);
+}
+
+/* Max over elements of |y - ref| / bound (weight-only). */
+static double wo_excess(const layer *l, acts *a, const float *y, const float *ref)
 {
     double worst = 0;
-    int64_t N = l->q.N, K = l->q.K;
-    for (int64_t m = 0; m < a->M; m++)
-        for (int64_t n = 0; n < N; n++) {
-            double s = fabs(l->bias[n]);
-            for (int64_t k = 0; k < K; k++) {
-                float w = (float)vc_qweight_get(&l->q, n, k) * l->s[(n / 16 * (K / l->q.G) + k / l->q.G) * 16 + n % 16];
-                s += fabs((double)a->X[m * K + k] * w);
-            }
-            double e = fabs((double)y[m * N + n] - ref[m * N + n]) / ((K + 2) * ldexp(1, -24) * s + 1e-30);
-            if (e > worst) worst = e;
-        }
+    int64_t N = l->q.N;
+    if (!a->bound) make_bounds(l, a);
+    for (int64_t i = 0; i < a->M * N; i++) {
+        double e = fabs((double)y[i] - ref[i]) / a->bound[i];
+        if (isnan(e)) return INFINITY;
+        if (e > worst) worst = e;
+    }
     return worst;
 }
 
-static int check_shape(vc_qmode m, int64_t M, int64_t N, int64_t K, int64_t G)
+/* The panel path of every ISA that has one, on 1 and 2 threads: the bound, same bits. */
+static int check_panels(vc_threads *pool, const layer *l, acts *a, const float *ref)
+{
+    int64_t M = a->M, N = l->q.N, K = l->q.K, G = l->q.G;
+    float *y = malloc(sizeof(float) * (size_t)(M * N)), *y2 = malloc(sizeof(float) * (size_t)(M * N));
+    int bad = 0;
+    for (int p = VC_QPATH_AVX2; p < VC_QPATH_COUNT && !bad; p++) {
+        size_t ss = vc_qgemm_panel_bytes((vc_qpath)p, &l->q);
+        if (!ss) continue;
+        void *scratch = malloc(ss);
+        memset(y, 0xff, sizeof(float) * (size_t)(M * N));
+        memset(y2, 0xff, sizeof(float) * (size_t)(M * N));
+        if (vc_qgemm_panels(NULL, (vc_qpath)p, &l->q, M, a->X, y, scratch) ||
+            vc_qgemm_panels(pool, (vc_qpath)p, &l->q, M, a->X, y2, scratch))
+            bad = 3;
+        else if (!(wo_excess(l, a, y, ref) <= 1.0))
+            bad = 1;
+        else if (memcmp(y, y2, sizeof(float) * (size_t)(M * N)))
+            bad = 2;
+        free(scratch);
+        if (bad)
+            vt_fail(__FILE__, __LINE__, "%s panels %s M %lld N %lld K %lld G %lld: %s", vc_qmode_name(l->q.mode),
+                    vc_qpath_name((vc_qpath)p), (long long)M, (long long)N, (long long)K, (long long)G,
+                    bad == 3 ? "failed" : bad == 2 ? "2 threads changed bits" : "differs from the reference");
+    }
+    free(y);
+    free(y2);
+    return bad;
+}
+
+static int check_shape(vc_threads *pool, vc_qmode m, int64_t M, int64_t N, int64_t K, int64_t G)
 {
     layer l;
     acts a;
@@ -149,6 +206,7 @@ static int check_shape(vc_qmode m, int64_t M, int64_t N, int64_t K, int64_t G)
     float *ref = malloc(sizeof(float) * (size_t)(M * N)), *y = malloc(sizeof(float) * (size_t)(M * N));
     int64_t nb = (N + 15) / 16;
     run_path(VC_QPATH_C, &l, &a, ref, 0, nb);
+    if (!vc_qmode_dynamic(m)) bad = check_panels(pool, &l, &a, ref);
     for (int p = VC_QPATH_AVX2; p < VC_QPATH_COUNT && !bad; p++) {
         if (!vc_qpath_supported((vc_qpath)p, vc_qmode_dynamic(m))) continue;
         memset(y, 0xff, sizeof(float) * (size_t)(M * N));
@@ -189,21 +247,87 @@ static int check_shape(vc_qmode m, int64_t M, int64_t N, int64_t K, int64_t G)
 static void test_paths(void)
 {
     static const int64_t Ms[] = {1, 3, 17, 63, 65}, Ns[] = {1, 15, 17, 48, 95, 1023};
-    int count = 0, nm = vt_quick() ? 4 : 5, nn = vt_quick() ? 5 : 6;
-    for (int m = VC_Q_W8; m <= VC_Q_8DA4W; m++)
-        for (int64_t G = 32; G <= 128; G *= 2)
-            for (int im = 0; im < nm; im++)
-                for (int in = 0; in < nn; in++) {
+    /* weight-only shapes with several K blocks (x86 384, NEON 256) and N blocks (x86
+     * 1024, NEON 192), an odd number of groups per block, N past a panel's edge */
+    static const int64_t wide[][4] = {{50, 1100, 416, 32}, {13, 1041, 800, 32}, {7, 200, 896, 128}};
+    vc_threads *pool = NULL;
+    CHECK_OK(vc_threads_create(2, &pool));
+    int count = 0, nm = vt_quick() ? 4 : 5, nn = vt_quick() ? 5 : 6, bad = 0;
+    for (int m = VC_Q_W8; m <= VC_Q_8DA4W && !bad; m++) {
+        for (int64_t G = 32; G <= 128 && !bad; G *= 2)
+            for (int im = 0; im < nm && !bad; im++)
+                for (int in = 0; in < nn && !bad; in++) {
                     int64_t K = G * (1 + 2 * ((im + in) % 3)); /* G, 3G, 5G */
                     if (Ms[im] * Ns[in] * K > (1 << 22)) K = G;
-                    if (check_shape((vc_qmode)m, Ms[im], Ns[in], K, G)) return;
+                    bad = check_shape(pool, (vc_qmode)m, Ms[im], Ns[in], K, G);
                     count++;
                 }
+        for (int i = 0; i < (vt_quick() ? 1 : 3) && !bad && !vc_qmode_dynamic((vc_qmode)m); i++, count++)
+            bad = check_shape(pool, (vc_qmode)m, wide[i][0], wide[i][1], wide[i][2], wide[i][3]);
+    }
+    vc_threads_destroy(pool);
+    if (bad) return;
     printf("  %d shapes x modes; paths:", count);
     for (int p = 0; p < VC_QPATH_COUNT; p++)
         for (int d = 0; d < 2; d++)
             if (vc_qpath_supported((vc_qpath)p, d)) printf(" %s(%s)", vc_qpath_name((vc_qpath)p), d ? "8da" : "w");
-    printf("; the op runs %s (w) and %s (8da)\n", vc_qpath_name(vc_qpath_active(0)), vc_qpath_name(vc_qpath_active(1)));
+    printf("; the op runs %s (w; panels from %d rows: %s) and %s (8da)\n", vc_qpath_name(vc_qpath_active(0)),
+           VC_QPANEL_MIN_ROWS, vc_isa_name(vc_isa_active()), vc_qpath_name(vc_qpath_active(1)));
+}
+
+/* ---- the vector activation quantizers ---- */
+
+static float special(int i)
+{
+    static const float v[] = {NAN, INFINITY, -INFINITY, -0.0f, 1e-40f, -3e-41f, 3e38f, -3e38f, 0.0f};
+    return v[i % 9];
+}
+
+/* Row r of a batch: random values, then r's own pattern of special values. */
+static void act_row(int r, float *x, int64_t K)
+{
+    float amp = r % 5 == 0 ? 1e-30f : r % 5 == 1 ? 1e20f : 3.0f;
+    for (int64_t k = 0; k < K; k++) x[k] = amp * rnd();
+    switch (r % 8) {
+    case 1: for (int64_t k = 0; k < K; k++) x[k] = -fabsf(x[k]); break; /* lo < 0 = hi */
+    case 2: for (int64_t k = 0; k < K; k++) x[k] = fabsf(x[k]) + 1.0f; break;
+    case 3: for (int64_t k = 0; k < K; k++) x[k] = 0.0f; break;
+    case 4: /* lo 0, hi 255: scale 1, and every k + 0.5 a tie */
+        for (int64_t k = 0; k < K; k++) x[k] = (float)(k % 255) + (k % 3 ? 0.5f : 0.0f);
+        x[K - 1] = 255.0f;
+        break;
+    case 5: x[(r * 7) % K] = special(r); break;
+    case 6: x[K - 1] = special(r / 8); x[0] = special(r / 8 + 3); break;
+    case 7: for (int64_t k = 0; k < K; k += 5) x[k] = special((int)k + r); break;
+    default: break;
+    }
+}
+
+static void test_act(void)
+{
+    static const int64_t Ks[] = {1, 3, 8, 15, 16, 17, 31, 33, 64, 100, 384, 1027};
+    float x[1027];
+    uint8_t want[1027], got[1028]; /* one past K: nothing may be written there */
+    int isas = 0;
+    for (int isa = VC_ISA_NEON; isa < VC_ISA_COUNT; isa++) {
+        if (!vc_isa_supported((vc_isa)isa)) continue;
+        isas++;
+        for (int ik = 0; ik < 12; ik++)
+            for (int r = 0; r < 72; r++) {
+                int64_t K = Ks[ik];
+                float xs0, xs1;
+                int32_t zp0, zp1;
+                act_row(r, x, K);
+                vc_qact_row(x, K, want, &xs0, &zp0);
+                memset(got, 0xAA, sizeof got);
+                vc_qact_row_isa((vc_isa)isa, x, K, got, &xs1, &zp1);
+                CHECK_MSG(!memcmp(want, got, (size_t)K) && !memcmp(&xs0, &xs1, sizeof xs0) && zp0 == zp1 &&
+                              got[K] == 0xAA,
+                          "%s: row %d of K %lld: scale %g / %g, zp %d / %d", vc_isa_name((vc_isa)isa), r, (long long)K,
+                          xs0, xs1, zp0, zp1);
+            }
+    }
+    printf("  %d vector quantizer(s) against vc_qact_row\n", isas);
 }
 
 /* The op through vc_op: one thread and two threads give the same bits. */
@@ -247,12 +371,18 @@ static void test_threads(void)
         CHECK_OK(op->run(&n, in, &out[0], &c1));
         CHECK_OK(op->run(&n, in, &out[1], &c2));
         int same = !memcmp(y1, y2, sizeof(float) * (size_t)(M * N));
+        float *ref = malloc(sizeof(float) * (size_t)(M * N));
+        vc_qlinear_ref(&l.q, M, a.X, a.xq, a.xs, a.zp, ref, 0, N);
+        int near = vc_qmode_dynamic((vc_qmode)m) ? !memcmp(y1, ref, sizeof(float) * (size_t)(M * N))
+                                                 : wo_excess(&l, &a, y1, ref) <= 1.0;
+        free(ref);
         free(y1);
         free(y2);
         free(scratch);
         acts_free(&a);
         layer_free(&l);
         CHECK_MSG(same, "%s: 1 and 2 threads differ", vc_qmode_name((vc_qmode)m));
+        CHECK_MSG(near, "%s: the op differs from the reference", vc_qmode_name((vc_qmode)m));
     }
     vc_threads_destroy(pool);
 }
@@ -506,6 +636,7 @@ static void test_cli(void)
 int main(void)
 {
     vt_run("paths", test_paths);
+    vt_run("act", test_act);
     vt_run("threads", test_threads);
     vt_run("numpy", test_numpy);
     vt_run("models", test_models);

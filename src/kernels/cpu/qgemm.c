@@ -55,3 +55,14 @@ void vc_qgemm_blocks(vc_qpath p, const vc_qweights *q, int64_t M, const float *X
     if (p != VC_QPATH_C && arch_run(p, q, M, X, &x, b0, b1)) return;
     vc_qlinear_ref(q, M, X, xq, xs, zp, Y, b0 * VC_QBLOCK, b1 * VC_QBLOCK);
 }
+
+void vc_qact_row_isa(vc_isa isa, const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp)
+{
+#if VC_CPU_X86
+    if (vc_x86_qact_row(isa, x, K, xq, xs, zp)) return;
+#elif VC_CPU_NEON
+    if (vc_neon_qact_row(isa, x, K, xq, xs, zp)) return;
+#endif
+    (void)isa;
+    vc_qact_row(x, K, xq, xs, zp);
+}

@@ -2,6 +2,14 @@
  *
  *   vc_qpath p = vc_qpath_active(vc_qmode_dynamic(q.mode));
  *   vc_qgemm_blocks(p, &q, M, X, xq, xs, zp, Y, 0, (q.N + 15) / 16);
+ *   // or, weight-only on many rows: vc_qgemm_panels(pool, p, &q, M, X, Y, scratch)
+ *
+ * Two ways to a weight-only product: vc_qgemm_blocks dequantizes 16 columns of one k
+ * at a time in registers for every tile of rows (best for a few rows, a decoder step:
+ * the weights are read once, 4 or 8 times smaller than f32), and vc_qgemm_panels
+ * dequantizes a block of weights once into f32 and runs the f32 GEMM's micro-kernel over
+ * all rows (an encoder's hundreds of rows: the f32 GEMM's speed). The op takes the
+ * second from VC_QPANEL_MIN_ROWS rows.
  *
  * Paths. x86-64 (qgemm_x86.c): weight-only modes (w8, w4) run C, AVX2 or AVX-512F,
  * dequantizing 16 columns of one k at a time in registers and FMA-ing them against a
@@ -19,10 +27,13 @@
  * vc_isa_active() (so VOCE_ISA lowers it) and, for VNNI, unless VOCE_VNNI=0 is set,
  * which selects the AVX2 fallback; for the Arm dot product, unless VOCE_DOTPROD=0 is
  * set, which selects the NEON fallback (each read once per process, like VOCE_ISA).
- * Tests call vc_qgemm_blocks with every path vc_qpath_supported allows. */
+ * The 8da modes' activation rows are quantized with vc_qact_row_isa (AVX-512F, AVX2,
+ * NEON: the reference's bits). Tests call vc_qgemm_blocks, vc_qgemm_panels and
+ * vc_qact_row_isa with every path and ISA this CPU supports. */
 #ifndef VC_QGEMM_H
 #define VC_QGEMM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../ref/qlinear.h"
@@ -54,6 +65,32 @@ void vc_qgemm_blocks(vc_qpath p, const vc_qweights *q, int64_t M, const float *X
                      const uint8_t *xq, const float *xs, const int32_t *zp, float *Y,
                      int64_t b0, int64_t b1);
 
+/* Weight-only modes on many rows (qgemm_panel.c): a block of K x N weights (the f32
+ * GEMM's block sizes, K blocks in whole groups) at a time is dequantized into f32 panels in the layout of
+ * vc_gemm_pack_b, and the f32 GEMM's packed micro-kernel of the path's ISA (AVX-512,
+ * AVX2, NEON) runs every row against it; the weights stay packed in memory, only one
+ * block is ever f32. Each element is f32(bias + sum_k X[m, k] * Wd[n, k]) summed as the
+ * f32 GEMM sums it (FMA along k within each of its K blocks, blocks added in order,
+ * bias first): other roundings than vc_qgemm_blocks when K spans several K blocks, within
+ * qlinear.h's bound, and the same bits for any thread count.
+ *
+ * vc_qgemm_panel_bytes: the scratch that vc_qgemm_panels needs, 0 when path p has no
+ * f32 packed kernel (VC_QPATH_C, a path this CPU lacks, 8da modes' paths) or the mode is
+ * not weight-only. vc_qgemm_panels computes Y [M, N] (row stride N) from X [M, K] in
+ * tasks on pool (NULL: the calling thread) and returns 0, or -1 having written nothing
+ * useful when it cannot (no kernel; the f32 GEMM found no memory for a sliver): the
+ * caller then runs vc_qgemm_blocks. Worth it from VC_QPANEL_MIN_ROWS rows (bench_qgemm). */
+#define VC_QPANEL_MIN_ROWS 48
+size_t vc_qgemm_panel_bytes(vc_qpath p, const vc_qweights *q);
+int vc_qgemm_panels(vc_threads *pool, vc_qpath p, const vc_qweights *q, int64_t M, const float *X, float *Y,
+                    void *scratch);
+
+/* vc_qact_row (qlinear.h) with the vector code of isa (which the CPU must run; VC_ISA_C
+ * is vc_qact_row itself): AVX-512F, AVX2 or NEON, the same bytes, scale and zero point
+ * bit for bit (min / max are exact in any order; the divisions, roundings in the current
+ * mode, clamps and conversions are the reference's, lane by lane). */
+void vc_qact_row_isa(vc_isa isa, const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp);
+
 /* ---- What each architecture's file provides to qgemm.c (the only caller) ---- */
 
 /* Rows of a call: the 8da activations (NULL in weight-only modes) and the output. */
@@ -65,18 +102,25 @@ typedef struct vc_qrows {
 } vc_qrows;
 
 /* Each *_run computes blocks [b0, b1) (b1 clamped, b0 < b1, M > 0) with path p and
- * returns 1, or returns 0 for a path that is not its own. */
+ * returns 1, or returns 0 for a path that is not its own; each *_qact_row likewise
+ * quantizes a row with isa's vector code, and each *_qdeq16 dequantizes `rows` k of one
+ * block of 16 columns (w: the codes of its first k, an even one for w4; s: the group's
+ * 16 scales) into d[r * ld + c] = f32(q * s[c]), or returns 0 for an ISA not its own. */
 #if VC_CPU_X86
 int vc_x86_qpath_supported(vc_qpath p, int dynamic); /* qgemm_x86.c */
 vc_qpath vc_x86_qpath_active(int dynamic);
 int vc_x86_qgemm_run(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, const vc_qrows *x,
                      int64_t b0, int64_t b1);
+int vc_x86_qact_row(vc_isa isa, const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp);
+int vc_x86_qdeq16(vc_isa isa, int w4, const uint8_t *w, const float *s, int64_t rows, float *d, int64_t ld);
 #endif
 #if VC_CPU_NEON
 int vc_neon_qpath_supported(vc_qpath p, int dynamic); /* qgemm_neon.c */
 vc_qpath vc_neon_qpath_active(int dynamic);
 int vc_neon_qgemm_run(vc_qpath p, const vc_qweights *q, int64_t M, const float *X, const vc_qrows *x,
                       int64_t b0, int64_t b1);
+int vc_neon_qact_row(vc_isa isa, const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp);
+int vc_neon_qdeq16(vc_isa isa, int w4, const uint8_t *w, const float *s, int64_t rows, float *d, int64_t ld);
 /* qgemm_dotprod.c, compiled for Armv8.2-A + dotprod: whether it was (a build without the
  * per-file flag leaves it empty), and its 8da kernel, to call only on a CPU with SDOT. */
 int vc_dotprod_qgemm_built(void);

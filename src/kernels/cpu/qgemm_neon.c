@@ -238,6 +238,107 @@ static void mull_blocks(const vc_qweights *q, int64_t M, const vc_qrows *x, int6
         }
 }
 
+/* ---- dequantization of weight-only codes into f32 panels (qgemm_panel.c) ---- */
+
+INLINE void store16(float *d, const float32x4_t *w)
+{
+    UNROLL
+    for (int i = 0; i < 4; i++) vst1q_f32(d + 4 * i, w[i]);
+}
+
+static void deq16_neon(int w4, const uint8_t *w, const float *s, int64_t rows, float *d, int64_t ld)
+{
+    float32x4_t sv[4], v[4];
+    UNROLL
+    for (int i = 0; i < 4; i++) sv[i] = vld1q_f32(s + 4 * i);
+    if (!w4) {
+        for (int64_t r = 0; r < rows; r++) {
+            deq16(vld1q_s8((const int8_t *)w + r * 16), sv, v);
+            store16(d + r * ld, v);
+        }
+        return;
+    }
+    for (int64_t r = 0; r + 1 < rows; r += 2) {
+        int8x16_t cl, ch;
+        split4(vld1q_u8(w + r * 8), &cl, &ch);
+        deq16(cl, sv, v);
+        store16(d + r * ld, v);
+        deq16(ch, sv, v);
+        store16(d + (r + 1) * ld, v);
+    }
+}
+
+int vc_neon_qdeq16(vc_isa isa, int w4, const uint8_t *w, const float *s, int64_t rows, float *d, int64_t ld)
+{
+    if (isa != VC_ISA_NEON) return 0;
+    deq16_neon(w4, w, s, rows, d, ld);
+    return 1;
+}
+
+/* ---- activation rows to u8 (vc_qact_row's values, lane by lane) ----
+ *
+ * min / max by compare and select, as the reference compares (a NaN, or a value equal
+ * to the lane, keeps the lane: FMINNM would take -0 over +0), so the lanes reduce in any
+ * order to the reference's lo and hi. Per element: the same f32 division, FRINTI (the
+ * current rounding mode, as nearbyintf), the clamp to +-512 (NaN to -512, which the
+ * final clamp takes to 0 as the reference's does), the f32 add of zp, the clamp to
+ * [0, 255] and exact conversions. The last K % 16 values go through a zero-padded copy
+ * (zeros leave lo and hi as they are). */
+
+INLINE void minmax4(float32x4_t v, float32x4_t *lo, float32x4_t *hi)
+{
+    *lo = vbslq_f32(vcltq_f32(v, *lo), v, *lo);
+    *hi = vbslq_f32(vcgtq_f32(v, *hi), v, *hi);
+}
+
+INLINE uint32x4_t qact4(float32x4_t v, float32x4_t s, float32x4_t z)
+{
+    const float32x4_t lim = vdupq_n_f32(512.0f), nlim = vdupq_n_f32(-512.0f);
+    float32x4_t r = vrndiq_f32(vdivq_f32(v, s));
+    r = vbslq_f32(vcgeq_f32(r, nlim), r, nlim);
+    r = vbslq_f32(vcgtq_f32(r, lim), lim, r);
+    r = vminq_f32(vmaxq_f32(vaddq_f32(r, z), vdupq_n_f32(0.0f)), vdupq_n_f32(255.0f));
+    return vcvtq_u32_f32(r);
+}
+
+INLINE void qact16(const float *x, float32x4_t s, float32x4_t z, uint8_t *out)
+{
+    uint16x8_t a = vcombine_u16(vmovn_u32(qact4(vld1q_f32(x), s, z)), vmovn_u32(qact4(vld1q_f32(x + 4), s, z)));
+    uint16x8_t b = vcombine_u16(vmovn_u32(qact4(vld1q_f32(x + 8), s, z)), vmovn_u32(qact4(vld1q_f32(x + 12), s, z)));
+    vst1q_u8(out, vcombine_u8(vmovn_u16(a), vmovn_u16(b)));
+}
+
+static void qact_neon(const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp)
+{
+    float32x4_t lo = vdupq_n_f32(0.0f), hi = lo;
+    int64_t k16 = K & ~(int64_t)15;
+    float t[16] = {0}, l[4], h[4], lmin = 0.0f, hmax = 0.0f;
+    memcpy(t, x + k16, sizeof(float) * (size_t)(K - k16));
+    for (int64_t k = 0; k < k16; k += 4) minmax4(vld1q_f32(x + k), &lo, &hi);
+    for (int i = 0; i < 16; i += 4) minmax4(vld1q_f32(t + i), &lo, &hi);
+    vst1q_f32(l, lo);
+    vst1q_f32(h, hi);
+    for (int i = 0; i < 4; i++) {
+        if (l[i] < lmin) lmin = l[i];
+        if (h[i] > hmax) hmax = h[i];
+    }
+    vc_qact_params(lmin, hmax, xs, zp);
+    float32x4_t s = vdupq_n_f32(*xs), z = vdupq_n_f32((float)*zp);
+    for (int64_t k = 0; k < k16; k += 16) qact16(x + k, s, z, xq + k);
+    if (k16 < K) {
+        uint8_t b[16];
+        qact16(t, s, z, b);
+        memcpy(xq + k16, b, (size_t)(K - k16));
+    }
+}
+
+int vc_neon_qact_row(vc_isa isa, const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp)
+{
+    if (isa != VC_ISA_NEON) return 0;
+    qact_neon(x, K, xq, xs, zp);
+    return 1;
+}
+
 /* ---- path choice ---- */
 
 static pthread_once_t dotprod_once = PTHREAD_ONCE_INIT;

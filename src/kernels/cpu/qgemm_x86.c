@@ -460,6 +460,146 @@ TARGET_AVX2 INLINE __m256 da_scale_256(__m256 tot, __m256i acc, int32_t zp, cons
 DA_256(da_vnni256, TARGET_AVXVNNI, dot_vnni)
 DA_256(da_avx2, TARGET_AVX2, dot_avx2)
 
+/* ---- activation rows to u8 (vc_qact_row's values, lane by lane) ----
+ *
+ * min / max as the reference compares: lane = x < lane ? x : lane, which is what
+ * vminps(x, lane) does (a NaN x, or x equal to the lane, keeps the lane), so a lane
+ * starts at +0 and never becomes -0 or NaN, and the lanes reduce in any order to the
+ * reference's lo and hi. Per element: the same f32 division, a rounding in the current
+ * mode (nearbyintf), the clamp to +-512 (a NaN becomes -512, which the final clamp
+ * takes to 0 as the reference's does), the f32 add of zp and the clamp to [0, 255]. */
+
+TARGET_AVX512 static void qact_512(const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp)
+{
+    __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; k += 16) {
+        __mmask16 m = K - k >= 16 ? 0xFFFF : (__mmask16)((1u << (K - k)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + k); /* zeros past K leave lo and hi as they are */
+        lo = _mm512_min_ps(v, lo);
+        hi = _mm512_max_ps(v, hi);
+    }
+    float l[16], h[16], lmin = 0.0f, hmax = 0.0f;
+    _mm512_storeu_ps(l, lo);
+    _mm512_storeu_ps(h, hi);
+    for (int i = 0; i < 16; i++) {
+        if (l[i] < lmin) lmin = l[i];
+        if (h[i] > hmax) hmax = h[i];
+    }
+    vc_qact_params(lmin, hmax, xs, zp);
+    const __m512 s = _mm512_set1_ps(*xs), z = _mm512_set1_ps((float)*zp);
+    const __m512 lim = _mm512_set1_ps(512.0f), top = _mm512_set1_ps(255.0f);
+    for (int64_t k = 0; k < K; k += 16) {
+        __mmask16 m = K - k >= 16 ? 0xFFFF : (__mmask16)((1u << (K - k)) - 1);
+        __m512 r = _mm512_roundscale_ps(_mm512_div_ps(_mm512_maskz_loadu_ps(m, x + k), s),
+                                        _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+        r = _mm512_min_ps(_mm512_max_ps(r, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
+        r = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(r, z), _mm512_setzero_ps()), top);
+        _mm512_mask_cvtepi32_storeu_epi8(xq + k, m, _mm512_cvtps_epi32(r));
+    }
+}
+
+TARGET_AVX2 INLINE __m256 qact_256(__m256 v, __m256 s, __m256 z)
+{
+    const __m256 lim = _mm256_set1_ps(512.0f), top = _mm256_set1_ps(255.0f), zero = _mm256_setzero_ps();
+    __m256 r = _mm256_round_ps(_mm256_div_ps(v, s), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    r = _mm256_min_ps(_mm256_max_ps(r, _mm256_sub_ps(zero, lim)), lim);
+    return _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(r, z), zero), top);
+}
+
+/* 8 values of 0..255 held as f32 to bytes. */
+TARGET_AVX2 INLINE void store8_256(uint8_t *p, __m256 r)
+{
+    __m256i i = _mm256_cvtps_epi32(r);
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(w, w));
+}
+
+TARGET_AVX2 static void qact_avx2(const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp)
+{
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps(), tail = _mm256_setzero_ps();
+    int64_t k8 = K & ~(int64_t)7;
+    float t[8] = {0}, l[8], h[8], lmin = 0.0f, hmax = 0.0f;
+    for (int64_t k = 0; k < k8; k += 8) {
+        __m256 v = _mm256_loadu_ps(x + k);
+        lo = _mm256_min_ps(v, lo);
+        hi = _mm256_max_ps(v, hi);
+    }
+    if (k8 < K) { /* the last values, padded with zeros (which leave lo and hi as they are) */
+        memcpy(t, x + k8, sizeof(float) * (size_t)(K - k8));
+        tail = _mm256_loadu_ps(t);
+        lo = _mm256_min_ps(tail, lo);
+        hi = _mm256_max_ps(tail, hi);
+    }
+    _mm256_storeu_ps(l, lo);
+    _mm256_storeu_ps(h, hi);
+    for (int i = 0; i < 8; i++) {
+        if (l[i] < lmin) lmin = l[i];
+        if (h[i] > hmax) hmax = h[i];
+    }
+    vc_qact_params(lmin, hmax, xs, zp);
+    const __m256 s = _mm256_set1_ps(*xs), z = _mm256_set1_ps((float)*zp);
+    for (int64_t k = 0; k < k8; k += 8) store8_256(xq + k, qact_256(_mm256_loadu_ps(x + k), s, z));
+    if (k8 < K) {
+        uint8_t b[8];
+        store8_256(b, qact_256(tail, s, z));
+        memcpy(xq + k8, b, (size_t)(K - k8));
+    }
+}
+
+int vc_x86_qact_row(vc_isa isa, const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp)
+{
+    if (isa == VC_ISA_AVX512) qact_512(x, K, xq, xs, zp);
+    else if (isa == VC_ISA_AVX2) qact_avx2(x, K, xq, xs, zp);
+    else return 0;
+    return 1;
+}
+
+/* ---- dequantization of weight-only codes into f32 panels (qgemm_panel.c) ---- */
+
+TARGET_AVX512 static void deq16_512(int w4, const uint8_t *w, const float *s, int64_t rows, float *d, int64_t ld)
+{
+    const __m512 sv = _mm512_loadu_ps(s);
+    if (!w4) {
+        for (int64_t r = 0; r < rows; r++) _mm512_storeu_ps(d + r * ld, deq8_512(w + r * 16, sv));
+        return;
+    }
+    for (int64_t r = 0; r + 1 < rows; r += 2) {
+        __m512 lo, hi;
+        deq4_512(w + r * 8, sv, &lo, &hi);
+        _mm512_storeu_ps(d + r * ld, lo);
+        _mm512_storeu_ps(d + (r + 1) * ld, hi);
+    }
+}
+
+TARGET_AVX2 static void deq16_256(int w4, const uint8_t *w, const float *s, int64_t rows, float *d, int64_t ld)
+{
+    const __m256 s0 = _mm256_loadu_ps(s), s1 = _mm256_loadu_ps(s + 8);
+    if (!w4) {
+        for (int64_t r = 0; r < rows; r++) {
+            _mm256_storeu_ps(d + r * ld, deq8_256(w + r * 16, s0));
+            _mm256_storeu_ps(d + r * ld + 8, deq8_256(w + r * 16 + 8, s1));
+        }
+        return;
+    }
+    for (int64_t r = 0; r + 1 < rows; r += 2) {
+        __m256 l0, h0, l1, h1;
+        deq4_256(w + r * 8, s0, &l0, &h0);
+        deq4_256(w + r * 8 + 8, s1, &l1, &h1);
+        _mm256_storeu_ps(d + r * ld, l0);
+        _mm256_storeu_ps(d + r * ld + 8, l1);
+        _mm256_storeu_ps(d + (r + 1) * ld, h0);
+        _mm256_storeu_ps(d + (r + 1) * ld + 8, h1);
+    }
+}
+
+int vc_x86_qdeq16(vc_isa isa, int w4, const uint8_t *w, const float *s, int64_t rows, float *d, int64_t ld)
+{
+    if (isa == VC_ISA_AVX512) deq16_512(w4, w, s, rows, d, ld);
+    else if (isa == VC_ISA_AVX2) deq16_256(w4, w, s, rows, d, ld);
+    else return 0;
+    return 1;
+}
+
 int vc_x86_qpath_supported(vc_qpath p, int dynamic)
 {
     const qfeatures *f = features();

@@ -94,7 +94,7 @@ static size_t qconv_scratch_parts(const qconv_shape *s, size_t part[4])
     part[0] = s->pointwise ? 0 : align64(sizeof(float) * (size_t)(K * T));
     part[1] = align64(sizeof(float) * (size_t)(T * K));
     part[2] = align64(sizeof(float) * (size_t)(T * s->q.N));
-    part[3] = align64(vc_qlinear_rows_scratch(s->q.mode, T, K));
+    part[3] = align64(vc_qlinear_rows_scratch(&s->q, T));
     return part[0] + part[1] + part[2] + part[3];
 }
 

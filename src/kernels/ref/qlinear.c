@@ -5,7 +5,10 @@
  * split, so results are identical for any thread count. Products below QSERIAL
  * multiply-adds run on the calling thread (the fork-join costs a few microseconds,
  * about what 2^18 multiply-adds take on one core). The 8da modes first quantize the
- * activation rows into scratch, in tasks of rows as well. */
+ * activation rows into scratch (vector code: vc_qact_row_isa), in tasks of rows as well.
+ * Weight-only products of VC_QPANEL_MIN_ROWS rows and more go to vc_qgemm_panels (the
+ * f32 GEMM's micro-kernel on dequantized weights, its own tasks) when the path has one;
+ * the choice depends on M and the CPU only, never on the thread count. */
 #include "qlinear.h"
 
 #include <math.h>
@@ -68,16 +71,23 @@ static int32_t clamp_rint(float v, float lo, float hi)
     return (int32_t)(r > hi ? hi : r);
 }
 
+void vc_qact_params(float lo, float hi, float *xs, int32_t *zp)
+{
+    float s = (hi - lo) / 255.0f;
+    if (!(s > 0.0f) || isinf(s)) s = 1.0f; /* all zero, or no finite range */
+    *xs = s;
+    *zp = clamp_rint(-lo / s, 0.0f, 255.0f);
+}
+
 void vc_qact_row(const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp)
 {
-    float lo = 0.0f, hi = 0.0f;
+    float lo = 0.0f, hi = 0.0f, s;
+    int32_t z;
     for (int64_t k = 0; k < K; k++) {
         if (x[k] < lo) lo = x[k];
         if (x[k] > hi) hi = x[k];
     }
-    float s = (hi - lo) / 255.0f;
-    if (!(s > 0.0f) || isinf(s)) s = 1.0f; /* all zero, or no finite range */
-    int32_t z = clamp_rint(-lo / s, 0.0f, 255.0f);
+    vc_qact_params(lo, hi, &s, &z);
     for (int64_t k = 0; k < K; k++) {
         /* rint(x / s) is an integer-valued float below 2^24 in magnitude once clamped,
          * so adding zp before or after the rounding is the same */
@@ -232,12 +242,15 @@ static voce_status qlinear_infer(const vc_node *n, vc_tensor *const *in, vc_tens
 
 static size_t qlinear_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
-    int64_t K = in[IN_X]->dims[in[IN_X]->rank - 1], M = K ? vc_numel(in[IN_X]) / K : 0;
-    return vc_qlinear_rows_scratch(vc_qmode_parse(vc_attr_string(n, "mode", "")), M, K);
+    vc_qweights q;
+    (void)out;
+    if (vc_qlinear_node(n, in, &q)) return 0;
+    return vc_qlinear_rows_scratch(&q, vc_numel(in[IN_X]) / q.K);
 }
 
 typedef struct {
     vc_qpath path;
+    vc_isa isa; /* of the activation quantizer */
     const vc_qweights *q;
     int64_t M, row_tasks, col_tasks;
     const float *X;
@@ -252,7 +265,7 @@ static void act_task(void *arg, int64_t t, int worker)
     const qjob *j = arg;
     int64_t m1 = (t + 1) * QROWS < j->M ? (t + 1) * QROWS : j->M;
     for (int64_t m = t * QROWS; m < m1; m++)
-        vc_qact_row(j->X + m * j->q->K, j->q->K, j->xq + m * j->q->K, &j->xs[m], &j->zp[m]);
+        vc_qact_row_isa(j->isa, j->X + m * j->q->K, j->q->K, j->xq + m * j->q->K, &j->xs[m], &j->zp[m]);
 }
 
 static void gemm_task(void *arg, int64_t t, int worker)
@@ -287,16 +300,24 @@ voce_status vc_qlinear_node(const vc_node *n, vc_tensor *const *in, vc_qweights 
     return VOCE_OK;
 }
 
-size_t vc_qlinear_rows_scratch(vc_qmode m, int64_t M, int64_t K)
+/* Weight-only products of many rows take the panel path (qgemm.h); its scratch. */
+static size_t panel_bytes(const vc_qweights *q, int64_t M)
 {
-    return vc_qmode_dynamic(m) ? (size_t)(M * K + M * 8 + 64) : 0;
+    return M >= VC_QPANEL_MIN_ROWS ? vc_qgemm_panel_bytes(vc_qpath_active(0), q) : 0;
+}
+
+size_t vc_qlinear_rows_scratch(const vc_qweights *q, int64_t M)
+{
+    if (vc_qmode_dynamic(q->mode)) return (size_t)(M * q->K + M * 8 + 64);
+    return panel_bytes(q, M);
 }
 
 void vc_qlinear_rows(vc_threads *pool, const vc_qweights *q, int64_t M, const float *X, void *scratch, float *Y)
 {
     int dyn = vc_qmode_dynamic(q->mode);
-    qjob j = {vc_qpath_active(dyn), q, M, 0, 0, X, NULL, NULL, NULL, Y};
-    if (M == 0) return;
+    qjob j = {vc_qpath_active(dyn), vc_isa_active(), q, M, 0, 0, X, NULL, NULL, NULL, Y};
+    if (M <= 0) return;
+    if (!dyn && panel_bytes(q, M) && !vc_qgemm_panels(pool, j.path, q, M, X, Y, scratch)) return;
     j.row_tasks = (M + QROWS - 1) / QROWS;
     j.col_tasks = (q->N + QCOLS - 1) / QCOLS;
     int serial = M * q->N * q->K < QSERIAL;

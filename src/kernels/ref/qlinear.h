@@ -17,9 +17,14 @@
  * Reference semantics (this C code is the definition; the kernels of qgemm.h follow it):
  *
  *   weight-only: y = bias + sum_k x[k] * Wd[n, k], summed in f32 in increasing k (the
- *     ISA kernels use FMA and sum in the same order along k, dequantizing in registers:
- *     they differ by rounding only, |dy| <= (K + 2) * 2^-24 * (sum_k |x[k] Wd[n, k]|
- *     + |bias|) — the usual bound of a K-term f32 dot product);
+ *     ISA kernels use FMA and sum in the same order along k, dequantizing in registers;
+ *     from VC_QPANEL_MIN_ROWS rows the op runs the f32 GEMM's micro-kernel on
+ *     dequantized panels instead (qgemm.h: vc_qgemm_panels), which sums by K blocks of
+ *     a few hundred k, the bias first. Either differs from this by rounding only,
+ *     |dy| <= (K + 2) * 2^-24 * (sum_k |x[k] Wd[n, k]| + |bias|) — the usual bound of a
+ *     (K + 1)-term f32 sum in any order, which is what the tests hold them to. A row's
+ *     values may thus differ in the last bits between a call of few rows and one of
+ *     many, never between thread counts);
  *   8da: per group g, the int32 sum  a_g = sum_{k in g} xq[k] * q[n, k]  (exact),
  *     d_g = a_g - zp * wsum[n, g]  (exact, |d_g| < 2^24 so f32(d_g) is exact too),
  *     t = 0; for g ascending: t = t + f32(s[n, g] * f32(d_g))   (a product, then a sum:
@@ -88,8 +93,11 @@ int vc_qweight_get(const vc_qweights *q, int64_t n, int64_t k);
 /* One row of activations to u8 (the 8da modes):
  *   lo = min(0, min x), hi = max(0, max x), xs = f32(hi - lo) / 255 (1 if that is 0),
  *   zp = clamp(rint(-lo / xs), 0, 255), xq[k] = clamp(rint(x[k] / xs) + zp, 0, 255)
- * with f32 divisions and round-half-even; a NaN quantizes to 0. */
+ * with f32 divisions and round-half-even; a NaN quantizes to 0. The op runs the vector
+ * form of this (qgemm.h: vc_qact_row_isa), which gives the same bits. */
 void vc_qact_row(const float *x, int64_t K, uint8_t *xq, float *xs, int32_t *zp);
+/* Its scale and zero point from the row's lo and hi (for the vector versions, qgemm.h). */
+void vc_qact_params(float lo, float hi, float *xs, int32_t *zp);
 
 /* The reference kernel: rows [0, M) of Y (row stride N), columns [n0, n1), from X
  * (row stride K) or, in 8da modes, from xq / xs / zp (vc_qact_row of each row). */
@@ -101,9 +109,11 @@ void vc_qlinear_ref(const vc_qweights *q, int64_t M, const float *X, const uint8
  * bias?, wsum?: inputs 1 to 4) and points q at them. vc_qlinear_rows computes
  * Y [M, N] (row stride N) from X [M, K] with the active ISA path, bias included, in
  * tasks on the pool (NULL: the calling thread); scratch holds
- * vc_qlinear_rows_scratch(mode, M, K) bytes (the 8da modes' quantized rows). */
+ * vc_qlinear_rows_scratch(q, M) bytes: the 8da modes' quantized rows, or, for
+ * weight-only modes from VC_QPANEL_MIN_ROWS rows, one block of dequantized weights
+ * (vc_qgemm_panels: 1.5 MiB at most with AVX-512). */
 voce_status vc_qlinear_node(const vc_node *n, vc_tensor *const *in, vc_qweights *q);
-size_t vc_qlinear_rows_scratch(vc_qmode m, int64_t M, int64_t K);
+size_t vc_qlinear_rows_scratch(const vc_qweights *q, int64_t M);
 void vc_qlinear_rows(vc_threads *pool, const vc_qweights *q, int64_t M, const float *X, void *scratch, float *Y);
 
 #endif
