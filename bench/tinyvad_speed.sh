@@ -27,6 +27,9 @@ for b in 1 256; do
   /usr/bin/python3 "$here/make_inputs.py" "$model" "$out/in$b" batch=$b >/dev/null
 done
 "$build/voce" compile "$model" -o "$out/model.voce" -q
+# the old build runs a program of its own compiler: the new one may write attributes
+# (a Conv's fused activation) that an old kernel would not know and skip
+if [ -n "$before" ]; then "$before/voce" compile "$model" -o "$out/model-before.voce" -q; fi
 echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 r=1
 while [ "$r" -le "$rounds" ]; do
@@ -35,7 +38,7 @@ while [ "$r" -le "$rounds" ]; do
       in="log_mel=$out/in$b/log_mel.npy"
       load=$(cut -d' ' -f1 /proc/loadavg)
       if [ -n "$before" ]; then
-        echo "batch=$b load=$load before $("$before/bench/bench_model" "$out/model.voce" --threads "$t" --seconds "$seconds" "$in")"
+        echo "batch=$b load=$load before $("$before/bench/bench_model" "$out/model-before.voce" --threads "$t" --seconds "$seconds" "$in")"
       fi
       echo "batch=$b load=$load voce $("$build/bench/bench_model" "$out/model.voce" --threads "$t" --seconds "$seconds" "$in")"
       echo "batch=$b load=$load ort $(node "$here/ort_model_bench.js" "$model" "$t" "$seconds" "$in")"

@@ -13,8 +13,9 @@
  * high, strides 1, 2 and 3, pads 0 and 1 (also one-sided), dilation 2, kernels 3x3, 1x3,
  * 5x5 and 2x3, 3, 5 and 17 channels (none a multiple of a vector width), batch 2, channel
  * multipliers 1 and 2; Conv of one input channel into 5 outputs (the TinyVAD first
- * layer); 1-D depthwise; maps too large for the direct buffers (the per-row path); each
- * also on a 2-thread pool, which must give the same bits as one thread (two cases are
+ * layer); 1-D depthwise; maps too large for the direct buffers (in bands of rows, one
+ * dilated; one too wide for a band row, left to the per-row path); each also on a
+ * 2-thread pool, which must give the same bits as one thread (two cases are
  * large enough to be split, one of them between the two outputs of a channel); 1x1
  * convolutions of one image and of a grouped batch, and of 5 positions (left to the GEMM).
  *
@@ -70,7 +71,7 @@ static void test_kernel(void)
             for (int64_t n = 1; n <= MAXN; n++) {
                 float bias = rnd();
                 dst[n] = 12345.0f; /* past the end: must stay */
-                fn(n, taps, off, w, bias, src, dst);
+                fn(n, taps, off, w, bias, NULL, src, dst);
                 double bad = 0;
                 for (int64_t f = 0; f < n; f++) {
                     double s = bias, a = fabs(bias);
@@ -141,7 +142,7 @@ static void test_pointwise_kernel(void)
                     }
                     int with_bias = (int)(li & 1);
                     y[m * l] = 12345.0f; /* past the end: must stay */
-                    pw(m, l, c, w, with_bias ? b : NULL, x, y);
+                    pw(m, l, c, w, with_bias ? b : NULL, NULL, x, y);
                     double bad = 0;
                     for (int64_t i = 0; i < m; i++)
                         for (int64_t j = 0; j < l; j++) {
@@ -295,6 +296,8 @@ static void test_conv(void)
         {1, 1, 3, 3, 3, 1, 1, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1},
         {2, 1, 3, 3, 3, 50, 47, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* past the direct buffers */
         {2, 1, 3, 3, 3, 70, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+        {2, 1, 3, 3, 3, 90, 33, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},  /* in bands, dilation 2 */
+        {2, 1, 3, 3, 3, 9, 300, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1},  /* too wide for one band row */
         {1, 1, 4, 4, 4, 1, 3000, 1, 9, 1, 1, 1, 1, 0, 4, 0, 4},
         /* large enough to be shared among threads; the second splits a channel's two
          * outputs between tasks */

@@ -66,9 +66,10 @@ voce_status vc_pass_gelu(vc_mgraph *g);
  * becomes one LayerNormalization node (layernorm.c). */
 voce_status vc_pass_layernorm(vc_mgraph *g);
 
-/* A Relu, erf Gelu or SiLU (x * Sigmoid(x)) whose input is a voce:Linear read by it
- * alone is folded into the layer's `activation` attribute (act.c). Run after
- * vc_pass_linear; dead-code elimination then drops what it left behind. */
+/* A Relu, erf Gelu or SiLU (x * Sigmoid(x)) whose input is a voce:Linear or a Conv read
+ * by it alone, or a Clip with constant bounds on such a Conv, is folded into the layer's
+ * `activation` attribute (act.c). Run after vc_pass_linear; dead-code elimination then
+ * drops what it left behind. */
 voce_status vc_pass_activation(vc_mgraph *g);
 
 /* Lifetimes of every value and, for graphs whose shapes are all static, an arena

@@ -4,7 +4,7 @@
 /* Tap by tap over the whole row: each pass is a unit-stride multiply-add the compiler
  * vectorises for the baseline ISA. */
 static void dw_c(int64_t n, int taps, const int64_t *off, const float *w, float bias,
-                 const float *restrict src, float *restrict dst)
+                 const float *clamp, const float *restrict src, float *restrict dst)
 {
     for (int64_t f = 0; f < n; f++) dst[f] = 0.0f;
     for (int t = 0; t < taps; t++) {
@@ -13,6 +13,11 @@ static void dw_c(int64_t n, int taps, const int64_t *off, const float *w, float 
         for (int64_t f = 0; f < n; f++) dst[f] += wt * s[f];
     }
     for (int64_t f = 0; f < n; f++) dst[f] += bias;
+    if (!clamp) return;
+    for (int64_t f = 0; f < n; f++) {
+        float v = dst[f] < clamp[0] ? clamp[0] : dst[f];
+        dst[f] = v > clamp[1] ? clamp[1] : v;
+    }
 }
 
 vc_dw_fn vc_dw_kernel_for(vc_isa isa)

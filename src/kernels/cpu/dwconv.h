@@ -2,8 +2,10 @@
  * of outputs as a sum of shifted copies of a prepared input buffer,
  *
  *   vc_dw_fn dw = vc_dw_kernel_for(vc_isa_active());
- *   dw(n, taps, off, w, bias, src, dst);
- *   // dst[f] = sum over t < taps of w[t] * src[f + off[t]], then + bias, for f < n
+ *   dw(n, taps, off, w, bias, clamp, src, dst);
+ *   // dst[f] = sum over t < taps of w[t] * src[f + off[t]], then + bias, for f < n,
+ *   // then clamped when clamp is not NULL: v < clamp[0] ? clamp[0] : v, then
+ *   // v > clamp[1] ? clamp[1] : v (a fused Relu or Clip, conv_act.h; NaN passes)
  *
  * conv.c lays the zero-padded input out so that every kernel tap is one constant offset
  * (strided convolutions are split into phase planes first); the kernel only streams.
@@ -27,7 +29,7 @@
 #include "cpu.h"
 
 typedef void (*vc_dw_fn)(int64_t n, int taps, const int64_t *off, const float *w, float bias,
-                         const float *src, float *dst);
+                         const float *clamp, const float *src, float *dst);
 
 typedef void (*vc_dw_even_fn)(int64_t rows, int64_t n, const float *src, int64_t ls, float *dst,
                               int64_t ld);
@@ -42,7 +44,7 @@ vc_dw_even_fn vc_x86_dw_even(vc_isa isa);
 #endif
 #if VC_CPU_NEON
 void vc_neon_dw(int64_t n, int taps, const int64_t *off, const float *w, float bias,
-                const float *src, float *dst); /* dwconv_neon.c */
+                const float *clamp, const float *src, float *dst); /* dwconv_neon.c */
 void vc_neon_dw_even(int64_t rows, int64_t n, const float *src, int64_t ls, float *dst, int64_t ld);
 #endif
 

@@ -9,10 +9,20 @@
 #include <arm_neon.h>
 #include <math.h>
 
+/* The clamp as compare and select, v < lo ? lo : v then v > hi ? hi : v: NEON's max and
+ * min would turn a NaN into the default NaN, the Clip op keeps it as it is. */
+static inline float32x4_t clamp4(float32x4_t v, float32x4_t lo, float32x4_t hi)
+{
+    v = vbslq_f32(vcltq_f32(v, lo), lo, v);
+    return vbslq_f32(vcgtq_f32(v, hi), hi, v);
+}
+
 void vc_neon_dw(int64_t n, int taps, const int64_t *off, const float *w, float bias,
-                const float *src, float *dst)
+                const float *clamp, const float *src, float *dst)
 {
     float32x4_t b = vdupq_n_f32(bias);
+    float l = clamp ? clamp[0] : -INFINITY, h = clamp ? clamp[1] : INFINITY;
+    float32x4_t lo = vdupq_n_f32(l), hi = vdupq_n_f32(h);
     int64_t f = 0;
     for (; f + 16 <= n; f += 16) {
         float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
@@ -24,21 +34,23 @@ void vc_neon_dw(int64_t n, int taps, const int64_t *off, const float *w, float b
             a2 = vfmaq_f32(a2, wt, vld1q_f32(s + 8));
             a3 = vfmaq_f32(a3, wt, vld1q_f32(s + 12));
         }
-        vst1q_f32(dst + f, vaddq_f32(a0, b));
-        vst1q_f32(dst + f + 4, vaddq_f32(a1, b));
-        vst1q_f32(dst + f + 8, vaddq_f32(a2, b));
-        vst1q_f32(dst + f + 12, vaddq_f32(a3, b));
+        vst1q_f32(dst + f, clamp4(vaddq_f32(a0, b), lo, hi));
+        vst1q_f32(dst + f + 4, clamp4(vaddq_f32(a1, b), lo, hi));
+        vst1q_f32(dst + f + 8, clamp4(vaddq_f32(a2, b), lo, hi));
+        vst1q_f32(dst + f + 12, clamp4(vaddq_f32(a3, b), lo, hi));
     }
     for (; f + 4 <= n; f += 4) {
         float32x4_t a = vdupq_n_f32(0.0f);
         for (int t = 0; t < taps; t++)
             a = vfmaq_f32(a, vdupq_n_f32(w[t]), vld1q_f32(src + off[t] + f));
-        vst1q_f32(dst + f, vaddq_f32(a, b));
+        vst1q_f32(dst + f, clamp4(vaddq_f32(a, b), lo, hi));
     }
     for (; f < n; f++) {
         float a = 0.0f;
         for (int t = 0; t < taps; t++) a = fmaf(w[t], src[off[t] + f], a);
-        dst[f] = a + bias;
+        a += bias;
+        a = a < l ? l : a;
+        dst[f] = a > h ? h : a;
     }
 }
 

@@ -11,6 +11,7 @@
 #if VC_CPU_X86
 
 #include <immintrin.h>
+#include <math.h>
 
 #define TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define TARGET_AVX512 __attribute__((target("avx512f")))
@@ -28,9 +29,13 @@ static inline __mmask16 lanes16(int64_t left)
  * eight FMA chains are in flight even on a plane of two vectors; the last block masks
  * its loads and stores. */
 TARGET_AVX512 static void dw_avx512(int64_t n, int taps, const int64_t *off, const float *w,
-                                    float bias, const float *src, float *dst)
+                                    float bias, const float *clamp, const float *src, float *dst)
 {
     __m512 b = _mm512_set1_ps(bias);
+    /* max(lo, v) then min(hi, v): with these operand orders NaN v passes (dwconv.h);
+     * without a clamp, -inf and +inf change nothing */
+    __m512 lo = _mm512_set1_ps(clamp ? clamp[0] : -INFINITY);
+    __m512 hi = _mm512_set1_ps(clamp ? clamp[1] : INFINITY);
     for (int64_t f = 0; f < n; f += 64) {
         __mmask16 m[4];
         __m512 a[4], e[4];
@@ -53,9 +58,10 @@ TARGET_AVX512 static void dw_avx512(int64_t n, int taps, const int64_t *off, con
             UNROLL for (int i = 0; i < 4; i++)
                 a[i] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m[i], s0 + 16 * i), a[i]);
         }
-        UNROLL for (int i = 0; i < 4; i++)
-            _mm512_mask_storeu_ps(dst + f + 16 * i, m[i],
-                                  _mm512_add_ps(_mm512_add_ps(a[i], e[i]), b));
+        UNROLL for (int i = 0; i < 4; i++) {
+            __m512 v = _mm512_add_ps(_mm512_add_ps(a[i], e[i]), b);
+            _mm512_mask_storeu_ps(dst + f + 16 * i, m[i], _mm512_min_ps(hi, _mm512_max_ps(lo, v)));
+        }
     }
 }
 
@@ -68,9 +74,11 @@ TARGET_AVX2 static inline __m256i lanes8(int64_t left)
 
 /* As the AVX-512 kernel, with four 8-lane vectors per block. */
 TARGET_AVX2 static void dw_avx2(int64_t n, int taps, const int64_t *off, const float *w,
-                                float bias, const float *src, float *dst)
+                                float bias, const float *clamp, const float *src, float *dst)
 {
     __m256 b = _mm256_set1_ps(bias);
+    __m256 lo = _mm256_set1_ps(clamp ? clamp[0] : -INFINITY);
+    __m256 hi = _mm256_set1_ps(clamp ? clamp[1] : INFINITY);
     for (int64_t f = 0; f < n; f += 32) {
         __m256i m[4];
         __m256 a[4], e[4];
@@ -93,9 +101,10 @@ TARGET_AVX2 static void dw_avx2(int64_t n, int taps, const int64_t *off, const f
             UNROLL for (int i = 0; i < 4; i++)
                 a[i] = _mm256_fmadd_ps(w0, _mm256_maskload_ps(s0 + 8 * i, m[i]), a[i]);
         }
-        UNROLL for (int i = 0; i < 4; i++)
-            _mm256_maskstore_ps(dst + f + 8 * i, m[i],
-                                _mm256_add_ps(_mm256_add_ps(a[i], e[i]), b));
+        UNROLL for (int i = 0; i < 4; i++) {
+            __m256 v = _mm256_add_ps(_mm256_add_ps(a[i], e[i]), b);
+            _mm256_maskstore_ps(dst + f + 8 * i, m[i], _mm256_min_ps(hi, _mm256_max_ps(lo, v)));
+        }
     }
 }
 

@@ -4,9 +4,10 @@
  * positions). conv.c uses it when there is one and falls back to vc_gemm_f32 otherwise:
  *
  *   vc_pw_fn pw = vc_pw_kernel_for(vc_isa_active());
- *   if (pw) pw(m, l, c, w, bias, x, y);
+ *   if (pw) pw(m, l, c, w, bias, clamp, x, y);
  *   // y[i * l + j] = sum over k < c of w[i * c + k] * x[k * l + j], then + bias[i]
- *   // (bias may be NULL), for i < m, j < l
+ *   // (bias may be NULL), for i < m, j < l; then clamped to [clamp[0], clamp[1]] as
+ *   // dwconv.h describes, when clamp is not NULL (a fused Relu or Clip)
  *
  * Sums run over k in order with fused multiply-adds, the bias added last: the result
  * differs from the GEMM's by rounding only. */
@@ -18,7 +19,7 @@
 #include "cpu.h"
 
 typedef void (*vc_pw_fn)(int64_t m, int64_t l, int64_t c, const float *w, const float *bias,
-                         const float *x, float *y);
+                         const float *clamp, const float *x, float *y);
 
 /* The kernel of isa, or NULL where there is none (plain C, NEON: use the GEMM). */
 vc_pw_fn vc_pw_kernel_for(vc_isa isa);

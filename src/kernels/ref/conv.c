@@ -7,16 +7,25 @@
  * into the output (col2im). The column buffer is tiled over positions so that scratch
  * stays near COL_BUDGET floats however large the image.
  *
+ * Depthwise convolutions and 1x1 convolutions on small images have direct kernels
+ * (src/kernels/cpu/dwconv*.c, pwconv*.c, planned below). A Conv may carry an activation
+ * folded in by the compiler (conv_act.h), applied to each plane or output tile while it
+ * is in cache; the bias and activation after each GEMM tile are shared among threads.
+ * Attributes are read in one pass (conv_attrs_read) and kept in the node's slot
+ * between runs.
+ *
  * f32 throughout; f16 tensors are widened into scratch, computed in f32 and rounded once.
  * MaxPool's optional Indices output is int64 (row-major, or column-major spatial index
  * with storage_order = 1).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../core/f16.h"
 #include "../cpu/dwconv.h"
 #include "../cpu/pwconv.h"
+#include "conv_act.h"
 #include "conv_geom.h"
 #include "gemm.h"
 #include "ref_ops.h"
@@ -41,9 +50,8 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* ---- attributes and shapes ---- */
 
-static voce_status get_auto_pad(const vc_node *n, int *ap)
+static voce_status auto_pad_of(const vc_node *n, const char *s, int *ap)
 {
-    const char *s = vc_attr_string(n, "auto_pad", "NOTSET");
     if (!strcmp(s, "NOTSET"))
         *ap = PAD_NOTSET;
     else if (!strcmp(s, "SAME_UPPER"))
@@ -57,12 +65,16 @@ static voce_status get_auto_pad(const vc_node *n, int *ap)
     return VOCE_OK;
 }
 
-/* An INTS attribute of exactly count values in [lo, VC_MAX_NUMEL], or def everywhere. */
-static voce_status get_ints(const vc_node *n, const char *name, int count, int64_t def, int64_t lo,
-                            int64_t *dst)
+static voce_status get_auto_pad(const vc_node *n, int *ap)
 {
-    int64_t c;
-    const int64_t *v = vc_attr_ints(n, name, &c);
+    return auto_pad_of(n, vc_attr_string(n, "auto_pad", "NOTSET"), ap);
+}
+
+/* The c values v of INTS attribute `name` (v NULL: absent): exactly count values in
+ * [lo, VC_MAX_NUMEL], or def everywhere. */
+static voce_status check_ints(const vc_node *n, const char *name, const int64_t *v, int64_t c,
+                              int count, int64_t def, int64_t lo, int64_t *dst)
+{
     for (int i = 0; i < count; i++) dst[i] = def;
     if (!v) return VOCE_OK;
     if (c != count)
@@ -76,6 +88,14 @@ static voce_status get_ints(const vc_node *n, const char *name, int count, int64
         dst[i] = v[i];
     }
     return VOCE_OK;
+}
+
+static voce_status get_ints(const vc_node *n, const char *name, int count, int64_t def, int64_t lo,
+                            int64_t *dst)
+{
+    int64_t c;
+    const int64_t *v = vc_attr_ints(n, name, &c);
+    return check_ints(n, name, v, c, count, def, lo, dst);
 }
 
 static voce_status get_flag(const vc_node *n, const char *name, int *out)
@@ -97,18 +117,35 @@ static voce_status effective_kernel(const vc_node *n, int64_t k, int64_t d, int6
     return VOCE_OK;
 }
 
-/* Strides, dilations, pads and the grid (output) extent of Conv and pooling; g->nsp,
- * g->img and g->k must be set. ceil_mode follows PyTorch: a last window that would start
- * in the end padding is dropped. */
-static voce_status window_geom(const vc_node *n, int ceil_mode, geom *g)
+/* The window attributes of Conv and pooling for nsp spatial dims, checked. */
+typedef struct window_attrs {
+    int nsp, auto_pad;
+    int64_t s[MAX_SP], d[MAX_SP], pads[2 * MAX_SP];
+} window_attrs;
+
+static voce_status window_attrs_read(const vc_node *n, int ns, window_attrs *wa)
 {
-    int ap, ns = g->nsp;
-    int64_t pads[2 * MAX_SP];
     voce_status st;
-    if ((st = get_auto_pad(n, &ap)) || (st = get_ints(n, "strides", ns, 1, 1, g->s)) ||
-        (st = get_ints(n, "dilations", ns, 1, 1, g->d)) ||
-        (st = get_ints(n, "pads", 2 * ns, 0, 0, pads)))
+    wa->nsp = ns;
+    if ((st = get_auto_pad(n, &wa->auto_pad)) || (st = get_ints(n, "strides", ns, 1, 1, wa->s)) ||
+        (st = get_ints(n, "dilations", ns, 1, 1, wa->d)) ||
+        (st = get_ints(n, "pads", 2 * ns, 0, 0, wa->pads)))
         return st;
+    return VOCE_OK;
+}
+
+/* Strides, dilations, pads and the grid (output) extent of Conv and pooling from their
+ * attributes wa; g->nsp, g->img and g->k must be set. ceil_mode follows PyTorch: a last
+ * window that would start in the end padding is dropped. */
+static voce_status window_apply(const vc_node *n, const window_attrs *wa, int ceil_mode, geom *g)
+{
+    int ap = wa->auto_pad, ns = g->nsp;
+    const int64_t *pads = wa->pads;
+    voce_status st;
+    for (int i = 0; i < ns; i++) {
+        g->s[i] = wa->s[i];
+        g->d[i] = wa->d[i];
+    }
     for (int i = 0; i < ns; i++) {
         int64_t in = g->img[i], s = g->s[i], eff = 1;
         if ((st = effective_kernel(n, g->k[i], g->d[i], &eff))) return st;
@@ -133,6 +170,77 @@ static voce_status window_geom(const vc_node *n, int ceil_mode, geom *g)
         g->grid[i] = out;
     }
     return VOCE_OK;
+}
+
+static voce_status window_geom(const vc_node *n, int ceil_mode, geom *g)
+{
+    window_attrs wa;
+    voce_status st = window_attrs_read(n, g->nsp, &wa);
+    return st ? st : window_apply(n, &wa, ceil_mode, g);
+}
+
+/* Conv's and ConvTranspose's attributes, read in one pass over the node's list: a
+ * TinyVAD-sized Conv runs in microseconds, and nine lookups by name (each a walk
+ * through the list) three times per run (infer, scratch, run) were 4-7% of its time.
+ * As with the vc_attr getters, the first of a repeated name counts and a value of the
+ * wrong type is taken as absent. */
+typedef struct conv_attrs {
+    window_attrs w;
+    int64_t group, ks[MAX_SP]; /* ks[i] -1: no kernel_shape */
+    vc_conv_act act;
+} conv_attrs;
+
+enum {
+    CA_AUTO_PAD, CA_STRIDES, CA_DILATIONS, CA_PADS, CA_KERNEL, CA_GROUP, CA_ACT, CA_LO, CA_HI,
+    CA_N
+};
+
+static int attr_slot(const char *name)
+{
+    static const char *const names[CA_N] = {"auto_pad", "strides", "dilations", "pads",
+                                            "kernel_shape", "group", "activation",
+                                            "activation_min", "activation_max"};
+    for (int k = 0; k < CA_N; k++)
+        if (name[0] == names[k][0] && !strcmp(name, names[k])) return k;
+    return -1;
+}
+
+static const int64_t *ints_of(const vc_attr *a, int64_t *c)
+{
+    *c = a && a->type == VC_ATTR_INTS ? a->count : 0;
+    return a && a->type == VC_ATTR_INTS ? a->ints : NULL;
+}
+
+static voce_status conv_attrs_read(const vc_node *n, int ns, conv_attrs *ca)
+{
+    const vc_attr *at[CA_N] = {0};
+    for (int i = 0; i < n->n_attr; i++) {
+        int k = n->attr[i].name ? attr_slot(n->attr[i].name) : -1;
+        if (k >= 0 && !at[k]) at[k] = &n->attr[i];
+    }
+    const vc_attr *ap = at[CA_AUTO_PAD], *g = at[CA_GROUP], *act = at[CA_ACT];
+    const vc_attr *lo = at[CA_LO], *hi = at[CA_HI];
+    int lo_ok = lo && (lo->type == VC_ATTR_FLOAT || lo->type == VC_ATTR_INT);
+    int hi_ok = hi && (hi->type == VC_ATTR_FLOAT || hi->type == VC_ATTR_INT);
+    int64_t c;
+    const int64_t *v;
+    voce_status st;
+    ca->w.nsp = ns;
+    ca->group = g && g->type == VC_ATTR_INT ? g->i : 1;
+    if ((st = auto_pad_of(n, ap && ap->type == VC_ATTR_STRING ? ap->s : "NOTSET", &ca->w.auto_pad)))
+        return st;
+    v = ints_of(at[CA_STRIDES], &c);
+    if ((st = check_ints(n, "strides", v, c, ns, 1, 1, ca->w.s))) return st;
+    v = ints_of(at[CA_DILATIONS], &c);
+    if ((st = check_ints(n, "dilations", v, c, ns, 1, 1, ca->w.d))) return st;
+    v = ints_of(at[CA_PADS], &c);
+    if ((st = check_ints(n, "pads", v, c, 2 * ns, 0, 0, ca->w.pads))) return st;
+    v = ints_of(at[CA_KERNEL], &c);
+    if ((st = check_ints(n, "kernel_shape", v, c, ns, -1, 1, ca->ks))) return st;
+    return vc_conv_act_set(n, act && act->type == VC_ATTR_STRING ? act->s : NULL, lo_ok,
+                           !lo_ok ? 0.0f : lo->type == VC_ATTR_FLOAT ? lo->f : (float)lo->i, hi_ok,
+                           !hi_ok ? 0.0f : hi->type == VC_ATTR_FLOAT ? hi->f : (float)hi->i,
+                           &ca->act);
 }
 
 static voce_status check_rank(const vc_node *n, const vc_tensor *x)
@@ -167,12 +275,10 @@ static voce_status set_output(const vc_node *n, vc_tensor *out, voce_dtype dt, i
                          vc_shape_str(out->rank, out->dims, s, sizeof s));
 }
 
-/* Kernel extent from the weights ([*, *, k1, ...]), checked against kernel_shape. */
-static voce_status kernel_from_weights(const vc_node *n, const vc_tensor *w, geom *g)
+/* Kernel extent from the weights ([*, *, k1, ...]), checked against kernel_shape ks. */
+static voce_status kernel_from_weights(const vc_node *n, const vc_tensor *w, const int64_t *ks,
+                                       geom *g)
 {
-    int64_t ks[MAX_SP];
-    voce_status st = get_ints(n, "kernel_shape", g->nsp, -1, 1, ks);
-    if (st) return st;
     for (int i = 0; i < g->nsp; i++) {
         g->k[i] = w->dims[2 + i];
         if (g->k[i] < 1)
@@ -381,7 +487,7 @@ typedef struct {
 } conv_shape;
 
 static voce_status conv_check(const vc_node *n, vc_tensor *const *in, int transposed,
-                              conv_shape *cs)
+                              const conv_attrs *ca, conv_shape *cs)
 {
     const vc_tensor *x = in[0], *w = in[1], *b = opt_in(n, in, 2);
     voce_status st;
@@ -393,7 +499,7 @@ static voce_status conv_check(const vc_node *n, vc_tensor *const *in, int transp
         return vc_node_error(n, VOCE_ERR_SHAPE, "weights %s do not match input %s in rank",
                              vc_shape_str(w->rank, w->dims, s1, sizeof s1),
                              vc_shape_str(x->rank, x->dims, s2, sizeof s2));
-    cs->group = vc_attr_int(n, "group", 1);
+    cs->group = ca->group;
     cs->g.nsp = x->rank - 2;
     cs->N = x->dims[0];
     cs->C = x->dims[1];
@@ -419,14 +525,34 @@ static voce_status conv_check(const vc_node *n, vc_tensor *const *in, int transp
             return vc_node_error(n, VOCE_ERR_SHAPE, "input has an empty spatial dim");
         cs->g.img[i] = x->dims[2 + i];
     }
-    return kernel_from_weights(n, w, &cs->g);
+    return kernel_from_weights(n, w, ca->ks, &cs->g);
+}
+
+/* The attributes (into *ca, for input 0's rank) and the inputs checked against them. */
+static voce_status conv_prepare(const vc_node *n, vc_tensor *const *in, int transposed,
+                                conv_attrs *ca, conv_shape *cs)
+{
+    voce_status st;
+    if ((st = check_float(n, in, 0)) || (st = check_rank(n, in[0])) ||
+        (st = conv_attrs_read(n, in[0]->rank - 2, ca)))
+        return st;
+    return conv_check(n, in, transposed, ca, cs);
+}
+
+/* Conv's shape: the inputs checked against the attributes ca and the window laid out. */
+static voce_status conv_shape_of(const vc_node *n, vc_tensor *const *in, const conv_attrs *ca,
+                                 conv_shape *cs)
+{
+    voce_status st = conv_check(n, in, 0, ca, cs);
+    return st ? st : window_apply(n, &ca->w, 0, &cs->g);
 }
 
 static voce_status conv_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
 {
     conv_shape cs;
-    voce_status st = conv_check(n, in, 0, &cs);
-    if (st || (st = window_geom(n, 0, &cs.g))) return st;
+    conv_attrs ca;
+    voce_status st = conv_prepare(n, in, 0, &ca, &cs);
+    if (st || (st = window_apply(n, &ca.w, 0, &cs.g))) return st;
     return set_output(n, &out[0], in[0]->dtype, cs.N, cs.M, &cs.g, cs.g.grid);
 }
 
@@ -450,16 +576,63 @@ static size_t conv_col_floats(const conv_shape *cs)
 static size_t conv_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
     conv_shape cs;
-    if (conv_check(n, in, 0, &cs) || window_geom(n, 0, &cs.g)) return 0;
+    conv_attrs ca;
+    if (conv_prepare(n, in, 0, &ca, &cs) || window_apply(n, &ca.w, 0, &cs.g)) return 0;
     size_t f = conv_col_floats(&cs) + f16_floats(in[0]) + f16_floats(in[1]) +
                f16_floats(opt_in(n, in, 2)) + f16_floats(&out[0]);
     return f * sizeof(float);
 }
 
-static void add_bias_rows(float *y, const float *b, int64_t rows, int64_t len)
+/* y[l] += b for l < n, in blocks of 8 with a constant trip count (which gcc's -O2 cost
+ * model vectorizes; it leaves loops of unknown length scalar), then the rest. */
+static void add_bias(float *restrict y, float b, int64_t n)
 {
-    for (int64_t m = 0; m < rows; m++)
-        for (int64_t l = 0; l < len; l++) y[m * len + l] += b[m];
+    int64_t l = 0;
+    for (; l + 8 <= n; l += 8)
+        for (int k = 0; k < 8; k++) y[l + k] += b;
+    for (; l < n; l++) y[l] += b;
+}
+
+/* What a GEMM leaves of a Conv's output tile: the bias (b may be NULL) and the fused
+ * activation over rows x cols of y (row stride ld), while the tile is in cache. Rows are
+ * shared among threads once there are enough of them: a subsampling front end's tiles
+ * are 256 x ~450 floats, which the calling thread alone would pass over while the
+ * others wait for the next product. Each element gets the same one add and activation
+ * however the rows are split, so the bits do not depend on the thread count. */
+typedef struct epi_job {
+    float *y;
+    const float *b;
+    const vc_conv_act *act;
+    int64_t rows, cols, ld, per_task;
+} epi_job;
+
+static void epi_rows(const epi_job *j, int64_t m0, int64_t m1)
+{
+    for (int64_t m = m0; m < m1; m++) {
+        float *r = j->y + m * j->ld;
+        if (j->b) add_bias(r, j->b[m], j->cols);
+        vc_conv_act_apply(j->act, r, j->cols);
+    }
+}
+
+static void epi_task(void *arg, int64_t task, int worker)
+{
+    const epi_job *j = arg;
+    (void)worker;
+    epi_rows(j, task * j->per_task, min64(j->rows, (task + 1) * j->per_task));
+}
+
+static void epilogue(vc_threads *t, float *y, const float *b, const vc_conv_act *act, int64_t rows,
+                     int64_t cols, int64_t ld)
+{
+    if (!b && act->kind == VC_CONV_ACT_NONE) return;
+    int64_t n = vc_threads_tasks(t, rows, rows * cols, (int64_t)1 << 15);
+    epi_job j = {y, b, act, rows, cols, ld, (rows + n - 1) / n};
+    if (n < 2) {
+        epi_rows(&j, 0, rows);
+        return;
+    }
+    vc_threads_run(t, (rows + j.per_task - 1) / j.per_task, epi_task, &j);
 }
 
 /* Few grid positions (a streaming model's frames): patches as rows, row[(l - l0) * kc +
@@ -494,8 +667,12 @@ static const float *im2row(const geom *g, const float *img, int64_t channels, in
 
 enum { DW_TILE = 512 }; /* grid positions per pass: the tap buffer and y tile stay in L1 */
 
+struct dw_plan;
+
 typedef struct dw_job {
     const conv_shape *cs;
+    const vc_conv_act *act;
+    const struct dw_plan *plan; /* the direct kernel's, or NULL */
     const float *x, *w, *b;
     float *y;
     int64_t per_task; /* output channels (of all batches, flattened) per task */
@@ -563,6 +740,8 @@ enum { DW_BUF = 2048, DW_MAX_TAPS = 64, DW_MAX_STRIDE = 4, DW_MAX_PHASES = 16 };
 typedef struct dw_plan {
     int64_t H, W, OH, OW, sy, sx, pby, pbx; /* a 1-D conv is one row: H = OH = 1 */
     int64_t R, Wq, phase;                   /* rows, row length, floats per phase plane */
+    int64_t xs, ys;                         /* floats from one input / output plane to the
+                                               next: H * W and OH * OW, more for a band */
     int64_t n;                              /* flat outputs computed: (OH - 1) * Wq + OW */
     int taps;
     int64_t off[DW_MAX_TAPS];
@@ -595,6 +774,8 @@ static int dw_plan_init(const geom *g, dw_plan *p)
     p->phase = p->R * p->Wq;
     if (p->phase * p->sy * p->sx > DW_BUF || p->OH * p->Wq > DW_BUF) return 0;
     p->n = (p->OH - 1) * p->Wq + p->OW;
+    p->xs = p->H * p->W;
+    p->ys = p->OH * p->OW;
     p->taps = (int)(ky_n * kx_n);
     for (int64_t ky = 0; ky < ky_n; ky++)
         for (int64_t kx = 0; kx < kx_n; kx++) {
@@ -650,14 +831,16 @@ static void dw_phases(const dw_plan *p, vc_dw_even_fn even, const float *x, floa
 /* One output plane from phase planes buf: computed with row length Wq into acc (or
  * straight into y when the rows have no spare columns), then packed into y. */
 static void dw_plane_direct(const dw_plan *p, vc_dw_fn fn, const float *buf, const float *w,
-                            float bias, float *acc, float *y)
+                            float bias, const vc_conv_act *act, float *acc, float *y)
 {
+    const float *clamp = vc_conv_act_clamp(act);
     if (p->Wq == p->OW) {
-        fn(p->n, p->taps, p->off, w, bias, buf, y);
-        return;
+        fn(p->n, p->taps, p->off, w, bias, clamp, buf, y);
+    } else {
+        fn(p->n, p->taps, p->off, w, bias, clamp, buf, acc);
+        for (int64_t oy = 0; oy < p->OH; oy++) copy_floats(y + oy * p->OW, acc + oy * p->Wq, p->OW);
     }
-    fn(p->n, p->taps, p->off, w, bias, buf, acc);
-    for (int64_t oy = 0; oy < p->OH; oy++) copy_floats(y + oy * p->OW, acc + oy * p->Wq, p->OW);
+    vc_conv_act_rest(act, y, p->OH * p->OW);
 }
 
 /* Outputs [o0, o1) of the flattened (batch, channel) list on the direct kernel. The
@@ -668,7 +851,7 @@ static void dw_plane_direct(const dw_plan *p, vc_dw_fn fn, const float *buf, con
 static void dw_direct(const dw_job *j, const dw_plan *p, int64_t o0, int64_t o1)
 {
     const conv_shape *cs = j->cs;
-    int64_t mg = cs->M / cs->group, L = p->OH * p->OW, isz = p->H * p->W;
+    int64_t mg = cs->M / cs->group, L = p->ys, isz = p->xs;
     float pbuf[2][DW_BUF], pacc[DW_BUF];
     vc_dw_fn fn = vc_dw_kernel_for(vc_isa_active());
     vc_dw_even_fn even = vc_dw_even_for(vc_isa_active());
@@ -682,10 +865,47 @@ static void dw_direct(const dw_job *j, const dw_plan *p, int64_t o0, int64_t o1)
         if (ip + 1 < ip1) dw_phases(p, even, j->x + (ip + 1) * isz, pbuf[(ip + 1 - ip0) & 1]);
         for (int64_t o = max64(o0, ip * mg); o < min64(o1, (ip + 1) * mg); o++) {
             int64_t m = o % cs->M;
-            dw_plane_direct(p, fn, cur, j->w + m * p->taps, j->b ? j->b[m] : 0.0f, pacc,
+            dw_plane_direct(p, fn, cur, j->w + m * p->taps, j->b ? j->b[m] : 0.0f, j->act, pacc,
                             j->y + o * L);
         }
     }
+}
+
+/* A 2-D plane too large for the direct kernel's buffers (a subsampling front end's
+ * 750 x 32 map, stride 2) in bands of output rows that fit them: each band is a smaller
+ * convolution of its own (the input rows its windows reach, with the padding that
+ * falls in the band), planned and run as a whole plane is. Returns 0 when the geometry
+ * does not suit (not one row fits: a very wide map; more than the kernel's taps or
+ * strides; a first or last output row whose window reads only padding), and
+ * dw_plane_2d then computes the planes (all of each, whatever was written). */
+static int dw_bands(const dw_job *j, int64_t o0, int64_t o1)
+{
+    const geom *g = &j->cs->g;
+    if (g->nsp != 2 || g->s[0] > DW_MAX_STRIDE || g->s[1] > DW_MAX_STRIDE) return 0;
+    int64_t OH = g->grid[0], OW = g->grid[1], W = g->img[1], H = g->img[0];
+    int64_t halo = (g->k[0] - 1) * g->d[0] / g->s[0], sxy = g->s[0] * g->s[1];
+    int64_t wq = OW + (g->k[1] - 1) * g->d[1] / g->s[1];
+    int64_t rows = min64(DW_BUF / (wq * sxy) - halo, DW_BUF / wq);
+    if (rows < 1 || (g->k[0] - 1) * g->d[0] < g->pb[0] || (OH - 1) * g->s[0] - g->pb[0] >= H)
+        return 0;
+    for (int64_t oy0 = 0; oy0 < OH; oy0 += rows) {
+        geom b = *g;
+        int64_t oy1 = min64(OH, oy0 + rows), r = oy0 * g->s[0] - g->pb[0];
+        int64_t end = (oy1 - 1) * g->s[0] - g->pb[0] + (g->k[0] - 1) * g->d[0] + 1;
+        int64_t r0 = max64(0, r);
+        b.grid[0] = oy1 - oy0;
+        b.pb[0] = r0 - r;
+        b.img[0] = min64(H, end) - r0; /* >= 1: every row's window reaches the image */
+        dw_plan p;
+        if (!dw_plan_init(&b, &p)) return 0;
+        p.xs = H * W;
+        p.ys = OH * OW;
+        dw_job jb = *j;
+        jb.x = j->x + r0 * W;
+        jb.y = j->y + oy0 * OW;
+        dw_direct(&jb, &p, o0, o1);
+    }
+    return 1;
 }
 
 static void dw_task(void *arg, int64_t task, int worker)
@@ -697,18 +917,19 @@ static void dw_task(void *arg, int64_t task, int worker)
     int64_t isz = prod(g->img, g->nsp), all = cs->N * cs->M;
     int64_t o0 = task * j->per_task, o1 = min64(all, o0 + j->per_task);
     float buf[DW_TILE], acc[DW_TILE];
-    dw_plan plan;
     (void)worker;
-    if (dw_plan_init(g, &plan)) {
-        dw_direct(j, &plan, o0, o1);
+    if (j->plan) {
+        dw_direct(j, j->plan, o0, o1);
         return;
     }
+    if (dw_bands(j, o0, o1)) return;
     for (int64_t o = o0; o < o1; o++) {
         int64_t nb = o / cs->M, m = o % cs->M;
         const float *xc = j->x + (nb * cs->C + m / mg) * isz, *wm = j->w + m * kp;
         float bias = j->b ? j->b[m] : 0.0f;
         if (g->nsp == 2) {
             dw_plane_2d(g, xc, wm, bias, j->y + o * L);
+            vc_conv_act_apply(j->act, j->y + o * L, L);
             continue;
         }
         for (int64_t l0 = 0; l0 < L; l0 += DW_TILE) {
@@ -720,6 +941,7 @@ static void dw_task(void *arg, int64_t task, int worker)
             }
             float *yo = j->y + o * L + l0;
             for (int64_t l = 0; l < w; l++) yo[l] = acc[l] + bias;
+            vc_conv_act_apply(j->act, yo, w);
         }
     }
 }
@@ -738,13 +960,14 @@ static int conv_is_depthwise(const conv_shape *cs)
     return prod(cs->g.k, cs->g.nsp) <= 16 && dw_plan_init(&cs->g, &p);
 }
 
-static void conv_depthwise(const conv_shape *cs, const float *x, const float *w, const float *b,
-                           float *y, vc_threads *t)
+static void conv_depthwise(const conv_shape *cs, const vc_conv_act *act, const float *x,
+                           const float *w, const float *b, float *y, vc_threads *t)
 {
     const geom *g = &cs->g;
     int64_t all = cs->N * cs->M, per = prod(g->k, g->nsp) * prod(g->grid, g->nsp);
     int64_t n = vc_threads_tasks(t, all, all * per, VC_GEMM_MIN_TASK_MACS);
-    dw_job j = {cs, x, w, b, y, (all + n - 1) / n};
+    dw_plan plan;
+    dw_job j = {cs, act, dw_plan_init(g, &plan) ? &plan : NULL, x, w, b, y, (all + n - 1) / n};
     vc_threads_run(n > 1 ? t : NULL, (all + j.per_task - 1) / j.per_task, dw_task, &j);
 }
 
@@ -752,6 +975,7 @@ static void conv_depthwise(const conv_shape *cs, const float *x, const float *w,
  * split, so whole images (all groups) are shared out, each computed as on one thread. */
 typedef struct pw_job {
     const conv_shape *cs;
+    const vc_conv_act *act;
     const float *x, *w, *b;
     float *y;
 } pw_job;
@@ -761,15 +985,16 @@ typedef struct pw_job {
  * than the product), else the GEMM with threads t. Below 16 positions (a streaming
  * model's frame) the GEMM's dot path is the faster. */
 static void pointwise_one(int64_t mg, int64_t L, int64_t cg, const float *w, const float *b,
-                          const float *x, float *y, vc_threads *t)
+                          const vc_conv_act *act, const float *x, float *y, vc_threads *t)
 {
     vc_pw_fn pw = vc_pw_kernel_for(vc_isa_active());
     if (pw && L >= 16 && cg <= VC_PW_MAX_C && mg * L * cg < 2 * VC_GEMM_MIN_TASK_MACS) {
-        pw(mg, L, cg, w, b, x, y);
+        pw(mg, L, cg, w, b, vc_conv_act_clamp(act), x, y);
+        vc_conv_act_rest(act, y, mg * L);
         return;
     }
     vc_gemm_f32(t, 0, 0, mg, L, cg, 1.0f, w, cg, x, L, 0.0f, y, L);
-    if (b) add_bias_rows(y, b, mg, L);
+    epilogue(t, y, b, act, mg, L, L);
 }
 
 static void pw_task(void *arg, int64_t nb, int worker)
@@ -779,21 +1004,21 @@ static void pw_task(void *arg, int64_t nb, int worker)
     int64_t cg = cs->C / cs->group, mg = cs->M / cs->group, L = prod(cs->g.grid, cs->g.nsp);
     (void)worker;
     for (int64_t gi = 0; gi < cs->group; gi++)
-        pointwise_one(mg, L, cg, j->w + gi * mg * cg, j->b ? j->b + gi * mg : NULL,
+        pointwise_one(mg, L, cg, j->w + gi * mg * cg, j->b ? j->b + gi * mg : NULL, j->act,
                       j->x + (nb * cs->C + gi * cg) * L, j->y + (nb * cs->M + gi * mg) * L, NULL);
 }
 
-static void conv_pointwise_batches(const conv_shape *cs, const float *x, const float *w,
-                                   const float *b, float *y, vc_threads *t)
+static void conv_pointwise_batches(const conv_shape *cs, const vc_conv_act *act, const float *x,
+                                   const float *w, const float *b, float *y, vc_threads *t)
 {
-    pw_job j = {cs, x, w, b, y};
+    pw_job j = {cs, act, x, w, b, y};
     int worth = cs->N * cs->M * (cs->C / cs->group) * prod(cs->g.grid, cs->g.nsp) >=
                 2 * VC_GEMM_MIN_TASK_MACS;
     vc_threads_run(worth ? t : NULL, cs->N, pw_task, &j);
 }
 
-static void conv_f32(const conv_shape *cs, const float *x, const float *w, const float *b, float *y,
-                     float *col, vc_threads *t)
+static void conv_f32(const conv_shape *cs, const vc_conv_act *act, const float *x, const float *w,
+                     const float *b, float *y, float *col, vc_threads *t)
 {
     const geom *g = &cs->g;
     int64_t cg = cs->C / cs->group, mg = cs->M / cs->group;
@@ -801,11 +1026,11 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
     int64_t tile = col_tile(kc, L);
     int pointwise = conv_is_pointwise(g);
     if (conv_is_depthwise(cs) && !pointwise) {
-        conv_depthwise(cs, x, w, b, y, t);
+        conv_depthwise(cs, act, x, w, b, y, t);
         return;
     }
     if (pointwise && cs->N > 1 && mg * L * kc < 2 * VC_GEMM_MIN_TASK_MACS) {
-        conv_pointwise_batches(cs, x, w, b, y, t);
+        conv_pointwise_batches(cs, act, x, w, b, y, t);
         return;
     }
     if (pointwise) {
@@ -814,7 +1039,7 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
          * inlined patch gather, and Silero VAD's windows took about 7% longer */
         for (int64_t nb = 0; nb < cs->N; nb++)
             for (int64_t gi = 0; gi < cs->group; gi++)
-                pointwise_one(mg, L, kc, w + gi * mg * kc, b ? b + gi * mg : NULL,
+                pointwise_one(mg, L, kc, w + gi * mg * kc, b ? b + gi * mg : NULL, act,
                               x + (nb * cs->C + gi * cg) * isz, y + (nb * cs->M + gi * mg) * L, t);
         return;
     }
@@ -829,28 +1054,53 @@ static void conv_f32(const conv_shape *cs, const float *x, const float *w, const
                     const float *rows = im2row(g, xg, cg, l0, l1, col, &ld);
                     vc_gemm_f32_mt(vc_isa_active(), t, 0, 1, l1 - l0, mg, kc, 1.0f, rows,
                                    ld, wg, kc, 0.0f, yg + l0, 1, L);
-                    continue;
+                } else {
+                    im2col_mt(g, xg, cg, l0, l1, col, t);
+                    vc_gemm_f32(t, 0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f,
+                                yg + l0, L);
                 }
-                im2col_mt(g, xg, cg, l0, l1, col, t);
-                vc_gemm_f32(t, 0, 0, mg, l1 - l0, kc, 1.0f, wg, kc, col, l1 - l0, 0.0f,
-                            yg + l0, L);
+                epilogue(t, yg + l0, b ? b + gi * mg : NULL, act, mg, l1 - l0, L);
             }
-            if (b) add_bias_rows(yg, b + gi * mg, mg, L);
         }
+}
+
+/* The node's attributes for input 0's rank: read on the first run and kept in the
+ * node's slot (vc_ctx.state: a conv_attrs block) for the next ones; read into *tmp
+ * each time where there is no slot (compile-time folding) or no memory for one. infer
+ * and scratch, which get no slot, read them too (conv_attrs_read: one pass). */
+static voce_status conv_attrs_kept(const vc_node *n, vc_tensor *const *in, vc_ctx *ctx,
+                                   conv_attrs *tmp, const conv_attrs **ca)
+{
+    conv_attrs *kept = ctx->state ? *ctx->state : NULL;
+    int nsp = in[0]->rank - 2; /* infer checked the rank */
+    if (kept && kept->w.nsp == nsp) {
+        *ca = kept;
+        return VOCE_OK;
+    }
+    voce_status st = conv_attrs_read(n, nsp, tmp);
+    *ca = tmp;
+    if (st || !ctx->state || !(kept = malloc(sizeof *kept))) return st;
+    *kept = *tmp;
+    free(*ctx->state);
+    *ctx->state = kept;
+    *ca = kept;
+    return VOCE_OK;
 }
 
 static voce_status conv_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
     conv_shape cs;
-    voce_status st = conv_check(n, in, 0, &cs);
-    if (st || (st = window_geom(n, 0, &cs.g))) return st;
+    conv_attrs tmp;
+    const conv_attrs *ca;
+    voce_status st = conv_attrs_kept(n, in, ctx, &tmp, &ca);
+    if (st || (st = conv_shape_of(n, in, ca, &cs))) return st;
     float *cur = ctx->scratch;
     float *col = cur;
     cur += conv_col_floats(&cs);
     const float *x = as_f32(in[0], &cur), *w = as_f32(in[1], &cur);
     const float *b = as_f32(opt_in(n, in, 2), &cur);
     float *y = out[0].dtype == VOCE_DTYPE_F32 ? out[0].data : cur;
-    conv_f32(&cs, x, w, b, y, col, ctx->threads);
+    conv_f32(&cs, &ca->act, x, w, b, y, col, ctx->threads);
     if (y != out[0].data) vc_f32_to_f16_array(y, out[0].data, vc_numel(&out[0]));
     return VOCE_OK;
 }
@@ -911,7 +1161,8 @@ static voce_status convt_geom(const vc_node *n, conv_shape *cs)
 static voce_status convt_infer(const vc_node *n, vc_tensor *const *in, vc_tensor *out)
 {
     conv_shape cs;
-    voce_status st = conv_check(n, in, 1, &cs);
+    conv_attrs ca;
+    voce_status st = conv_prepare(n, in, 1, &ca, &cs);
     if (st || (st = convt_geom(n, &cs))) return st;
     return set_output(n, &out[0], in[0]->dtype, cs.N, cs.M, &cs.g, cs.g.img);
 }
@@ -925,7 +1176,8 @@ static size_t convt_col_floats(const conv_shape *cs)
 static size_t convt_scratch(const vc_node *n, vc_tensor *const *in, const vc_tensor *out)
 {
     conv_shape cs;
-    if (conv_check(n, in, 1, &cs) || convt_geom(n, &cs)) return 0;
+    conv_attrs ca;
+    if (conv_prepare(n, in, 1, &ca, &cs) || convt_geom(n, &cs)) return 0;
     size_t f = convt_col_floats(&cs) + f16_floats(in[0]) + f16_floats(in[1]) +
                f16_floats(opt_in(n, in, 2)) + f16_floats(&out[0]);
     return f * sizeof(float);
@@ -957,7 +1209,8 @@ static void convt_f32(const conv_shape *cs, const float *x, const float *w, cons
 static voce_status convt_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
 {
     conv_shape cs;
-    voce_status st = conv_check(n, in, 1, &cs);
+    conv_attrs ca;
+    voce_status st = conv_prepare(n, in, 1, &ca, &cs);
     if (st || (st = convt_geom(n, &cs))) return st;
     float *cur = ctx->scratch;
     float *col = cur;
