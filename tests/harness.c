@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compiler/compiler.h"
 #include "core/npy.h"
 
 static int n_pass, n_fail, n_skip;
@@ -90,6 +91,14 @@ int vt_quick(void)
 {
     const char *q = getenv("VOCE_TEST_QUICK");
     return q && !strcmp(q, "1");
+}
+
+voce_status vt_compile(const char *path, const char *family, const char *out)
+{
+    vc_compile_options o = vc_compile_options_default();
+    o.onnx_path[o.n_inputs++] = path;
+    o.family = family;
+    return vc_compile(&o, out, NULL);
 }
 
 const char *vt_build_path(const char *env, const char *name)

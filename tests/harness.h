@@ -39,6 +39,10 @@ const char *vt_build_path(const char *env, const char *name);
 struct vc_tensor;
 int vt_read_npy(struct vc_tensor *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* voce compile of one ONNX file or one layout folder (family NULL: a plain model) into
+ * the program file out; the compiler's status (voce_last_error() says why). */
+voce_status vt_compile(const char *path, const char *family, const char *out);
+
 /* Largest |a[i] - b[i]| over the largest |b[i]| (b is the reference), in double. */
 double vt_rel_diff(const float *a, const float *b, size_t n);
 

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compiler/compiler.h"
 #include "core/mapfile.h"
 #include "core/npy.h"
 #include "harness.h"
@@ -35,14 +34,6 @@ static int have_refs(const char *model)
 static int load_npy(const char *model, const char *name, vc_tensor *t)
 {
     return vt_read_npy(t, "%s/%s/ref/%s.npy", ref_root(), model, name);
-}
-
-static voce_status compile_dir(const char *dir, const char *family, const char *out)
-{
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = dir;
-    o.family = family;
-    return vc_compile(&o, out, NULL);
 }
 
 /* ints of t (i64) equal v[0..n)? */
@@ -108,7 +99,7 @@ static void run(const char *model, const char *layout)
     snprintf(dir, sizeof dir, "%s/%s/%s", ref_root(), model, layout);
     snprintf(out, sizeof out, "%s", vt_tmp("transducer.voce"));
     int ctc = !strcmp(model, "ctc");
-    CHECK_OK(compile_dir(dir, ctc ? "ctc" : "transducer", out));
+    CHECK_OK(vt_compile(dir, ctc ? "ctc" : "transducer", out));
     voce_program *prog = NULL;
     vc_td_model m;
     vc_td_hyp h = {0};
@@ -168,7 +159,7 @@ static const char *link_dir(const char *name, const char *const *from, const cha
 
 static int refused(const char *dir, const char *family, voce_status want, const char *msg)
 {
-    voce_status st = compile_dir(dir, family, vt_tmp("bad.voce"));
+    voce_status st = vt_compile(dir, family, vt_tmp("bad.voce"));
     if (st == want && strstr(voce_last_error(), msg)) return 1;
     vt_fail(__FILE__, __LINE__, "%s as %s: %s (%s), expected %s with \"%s\"", dir, family, voce_status_str(st),
             voce_last_error(), voce_status_str(want), msg);
@@ -304,9 +295,7 @@ static void test_bad_program(void)
     char onnx[1200], out[1200], dir[1200];
     snprintf(onnx, sizeof onnx, "%s/ctc/sherpa/model.onnx", ref_root());
     snprintf(out, sizeof out, "%s", vt_tmp("td-plain.voce"));
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = onnx;
-    CHECK_OK(vc_compile(&o, out, NULL));
+    CHECK_OK(vt_compile(onnx, NULL, out));
     voce_program *prog = NULL;
     vc_td_model m;
     CHECK_OK(voce_program_open(out, NULL, &prog));
@@ -315,7 +304,7 @@ static void test_bad_program(void)
     CHECK_ERR(st, VOCE_ERR_FORMAT);
     CHECK(strstr(voce_last_error(), "--family transducer or ctc") != NULL);
     snprintf(dir, sizeof dir, "%s/ctc/sherpa", ref_root());
-    CHECK_OK(compile_dir(dir, "ctc", out));
+    CHECK_OK(vt_compile(dir, "ctc", out));
     CHECK_OK(voce_program_open(out, NULL, &prog));
     st = vc_td_model_open(&m, prog, NULL);
     if (st) voce_program_close(prog);

@@ -45,10 +45,7 @@ static const char *compiled(const char *model)
     snprintf(dir, sizeof dir, "%s/%s/sherpa", ref_root(), model);
     snprintf(out, sizeof out, "%s", vt_tmp(!strcmp(model, "ctc") ? "asr-ctc.voce" : !strcmp(model, "tdt") ? "asr-tdt.voce"
                                                                                                         : "asr-rnnt.voce"));
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = dir;
-    o.family = strcmp(model, "ctc") ? "transducer" : "ctc";
-    return vc_compile(&o, out, NULL) ? NULL : out;
+    return vt_compile(dir, strcmp(model, "ctc") ? "transducer" : "ctc", out) ? NULL : out;
 }
 
 /* ---- the decoder's log-probabilities on ref/features.npy ---- */

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compiler.h"
 #include "core/mapfile.h"
 #include "core/npy.h"
 #include "harness.h"
@@ -192,14 +191,6 @@ static void test_lattices(void)
 
 /* ---- the test models ---- */
 
-static voce_status compile_dir(const char *dir, const char *out)
-{
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = dir;
-    o.family = "transducer";
-    return vc_compile(&o, out, NULL);
-}
-
 static void beams_of(const char *model, vc_td_model *m, const vc_json_node *mf)
 {
     vc_td_hyp g = {0};
@@ -242,7 +233,7 @@ static void run_model(const char *model, const char *layout)
     snprintf(out, sizeof out, "%s", vt_tmp("beam.voce"));
     const vc_json_node *mf = member(member(vc_json_root(&facts), "models"), model);
     CHECK_MSG(mf != NULL, "beam_facts.json has no model %s", model);
-    CHECK_OK(compile_dir(dir, out));
+    CHECK_OK(vt_compile(dir, "transducer", out));
     voce_program *prog = NULL;
     vc_td_model m;
     vc_tensor enc = {0}, len = {0};
@@ -289,7 +280,7 @@ static void test_runner_windows(void)
     snprintf(dir, sizeof dir, "%s/tdt/sherpa", vt_build_path("VOCE_TRANSDUCER_LAYOUTS", "transducer-layouts"));
     snprintf(out, sizeof out, "%s", vt_tmp("beam-runner.voce"));
     CHECK(want != NULL);
-    CHECK_OK(compile_dir(dir, out));
+    CHECK_OK(vt_compile(dir, "transducer", out));
     int rate = 0;
     float *pcm = NULL;
     voce_audio_options o = voce_audio_options_default();

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compiler.h"
 #include "core/npy.h"
 #include "harness.h"
 #include "models/transducer/chunk.h"
@@ -47,10 +46,7 @@ static const char *compile_dir(const char *dir, const char *family, const char *
 {
     static char out[1200];
     snprintf(out, sizeof out, "%s", vt_tmp(name));
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = dir;
-    o.family = family;
-    return vc_compile(&o, out, NULL) ? NULL : out;
+    return vt_compile(dir, family, out) ? NULL : out;
 }
 
 static float *read_jfk(size_t *n)

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compiler.h"
 #include "core/npy.h"
 #include "harness.h"
 #include "models/whisper/model.h"
@@ -31,10 +30,7 @@ static int open_model(voce_program **p, vc_whisper_model *m)
     char dir[1200], out[1200];
     snprintf(dir, sizeof dir, "%s/multi/voce", ref_root());
     snprintf(out, sizeof out, "%s", vt_tmp("whisper_beam_memory.voce"));
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = dir;
-    o.family = "whisper";
-    voce_status st = vc_compile(&o, out, NULL);
+    voce_status st = vt_compile(dir, "whisper", out);
     if (!st) st = voce_program_open(out, NULL, p);
     voce_method_options mo = voce_method_options_default();
     mo.threads = 1;

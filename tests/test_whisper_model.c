@@ -53,10 +53,7 @@ static int open_layout(const char *model, const char *layout, voce_program **p, 
     char dir[1200], out[1200];
     layout_dir(model, layout, dir, sizeof dir);
     snprintf(out, sizeof out, "%s", vt_tmp("whisper.voce"));
-    vc_compile_options o = vc_compile_options_default();
-    o.onnx_path[o.n_inputs++] = dir;
-    o.family = "whisper";
-    voce_status st = vc_compile(&o, out, NULL);
+    voce_status st = vt_compile(dir, "whisper", out);
     if (!st) st = voce_program_open(out, NULL, p);
     voce_method_options mo = voce_method_options_default();
     mo.threads = 1;
