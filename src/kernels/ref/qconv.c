@@ -17,6 +17,7 @@
 #include "conv_geom.h"
 #include "qlinear.h"
 #include "ref_ops.h"
+#include "shape_internal.h"
 
 typedef struct {
     vc_qweights q;
@@ -106,18 +107,22 @@ static size_t qconv_scratch(const vc_node *n, vc_tensor *const *in, const vc_ten
     return qconv_shape_of(n, in, &s) ? 0 : qconv_scratch_parts(&s, part);
 }
 
-/* rows[t * K + k] = col[k * ld + t]: the patches of T positions as rows. */
-static void to_rows(const float *col, int64_t ld, int64_t K, int64_t T, float *rows)
+/* rows[t * K + k] = col[k * ld + t]: the patches of T positions as rows. Both
+ * transposes go through the shape ops' copy engine (cache tiles, shared among threads):
+ * written as plain loops they ran on one thread with a stride of a row per element, 19%
+ * of a small 8da4w transducer encoder. */
+static void to_rows(const float *col, int64_t ld, int64_t K, int64_t T, float *rows,
+                    vc_threads *t)
 {
-    for (int64_t k = 0; k < K; k++)
-        for (int64_t t = 0; t < T; t++) rows[t * K + k] = col[k * ld + t];
+    const int64_t dims[2] = {T, K}, dstr[2] = {K, 1}, sstr[2] = {1, ld};
+    vc_sh_copy_view((char *)rows, dstr, (const char *)col, sstr, 2, dims, sizeof(float), t);
 }
 
 /* y[m * L + t] = yt[t * N + m]: the product's rows into the output's channels. */
-static void from_rows(const float *yt, int64_t N, int64_t T, int64_t L, float *y)
+static void from_rows(const float *yt, int64_t N, int64_t T, int64_t L, float *y, vc_threads *t)
 {
-    for (int64_t m = 0; m < N; m++)
-        for (int64_t t = 0; t < T; t++) y[m * L + t] = yt[t * N + m];
+    const int64_t dims[2] = {N, T}, dstr[2] = {L, 1}, sstr[2] = {1, N};
+    vc_sh_copy_view((char *)y, dstr, (const char *)yt, sstr, 2, dims, sizeof(float), t);
 }
 
 static voce_status qconv_run(const vc_node *n, vc_tensor *const *in, vc_tensor *out, vc_ctx *ctx)
@@ -139,13 +144,13 @@ static voce_status qconv_run(const vc_node *n, vc_tensor *const *in, vc_tensor *
         for (int64_t l0 = 0; l0 < s.L; l0 += s.T) {
             int64_t T = s.L - l0 < s.T ? s.L - l0 : s.T;
             if (s.pointwise) {
-                to_rows(xb + l0, s.L, s.q.K, T, rows);
+                to_rows(xb + l0, s.L, s.q.K, T, rows, ctx->threads);
             } else {
                 vc_conv_im2col(&s.g, xb, s.C, l0, l0 + T, col, ctx->threads);
-                to_rows(col, T, s.q.K, T, rows);
+                to_rows(col, T, s.q.K, T, rows, ctx->threads);
             }
             vc_qlinear_rows(ctx->threads, &s.q, T, rows, qscratch, yt);
-            from_rows(yt, s.q.N, T, s.L, yb + l0);
+            from_rows(yt, s.q.N, T, s.L, yb + l0, ctx->threads);
         }
     }
     return VOCE_OK;
