@@ -103,10 +103,11 @@ static void free_block(vc_exec *x, vc_gexec *g, vc_block *b)
  * same run. A trial run allocates every tensor separately, and fresh pages for each
  * were 400 K page faults (1.6 GB) on a 30 s window of a small transducer encoder whose
  * live tensors never exceed a fifth of that. Spares stay charged to memory_used and
- * are kept only while spares and live tensors together take no more than the live ones
- * alone have taken at one time in this run, so keeping them never raises the run's
- * peak; they are freed when its nodes are done, or at once when the memory limit needs
- * them. */
+ * a block becomes one only while spares and live tensors together take no more than
+ * the live ones alone have taken at one time in this run; a tensor that no spare fits
+ * still gets fresh pages while the spares stay, so the run's resident peak can pass its
+ * live peak by the spares held at that moment. They are freed when the run's nodes are
+ * done, or at once when the memory limit needs them. */
 static void retire_block(vc_exec *x, vc_gexec *g, vc_block *b)
 {
     if (g->spare_bytes > g->extra_peak - g->extra_bytes) {
